@@ -1,0 +1,44 @@
+"""Who somebody is in a group or a workshop."""
+from django.utils.translation import gettext as _
+
+from workshops.errors import Forbidden, NotFound
+from workshops.models import Group, Membership, Workshop
+from workshops.steps import Role
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def access_group(user, group_id: int) -> Group:
+    """The group, if the user belongs to it."""
+    group = Group.objects.filter(pk=group_id).first()
+    if group is None:
+        raise NotFound(_("This group does not exist."))
+    if not user.is_authenticated or not Membership.objects.filter(group=group, user=user).exists():
+        raise Forbidden(_("You are not a member of this group."))
+    return group
+
+
+def access_workshop(user, workshop_id: int) -> Workshop:
+    """The workshop, if the user belongs to its group: the check behind every page and socket."""
+    workshop = Workshop.objects.select_related("group", "case", "case__owner", "facilitator").filter(pk=workshop_id).first()
+    if workshop is None:
+        raise NotFound(_("This workshop does not exist."))
+    if not is_member(user, workshop):
+        raise Forbidden(_("You are not a member of this workshop's group."))
+    return workshop
+
+
+def is_member(user, workshop: Workshop) -> bool:
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(group_id=workshop.group_id, user_id=user.pk).exists()
+
+
+def role_in(workshop: Workshop, user_id: int) -> Role:
+    if user_id == workshop.facilitator_id:
+        return Role.FACILITATOR
+    if user_id == workshop.client_id:
+        return Role.CLIENT
+    return Role.CONSULTANT

@@ -1,0 +1,40 @@
+"""Who is in the room: one row per open socket, refreshed by the browser's pings.
+
+Rows of a crashed worker are not deleted, so presence counts only rows seen recently.
+"""
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from workshops.models import Presence
+from workshops.people import display_name
+
+FRESH = timedelta(seconds=75)  # browsers ping every 25 s
+
+
+def join(workshop_id: int, user_id: int, channel_name: str) -> None:
+    Presence.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"workshop_id": workshop_id, "user_id": user_id, "seen_at": timezone.now()},
+    )
+
+
+def seen(channel_name: str) -> None:
+    Presence.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
+
+
+def leave(channel_name: str) -> None:
+    Presence.objects.filter(channel_name=channel_name).delete()
+
+
+def present_ids(workshop_id: int) -> set[int]:
+    since = timezone.now() - FRESH
+    return set(
+        Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=since).values_list("user_id", flat=True)
+    )
+
+
+def people(workshop_id: int) -> list[dict]:
+    users = get_user_model().objects.filter(pk__in=present_ids(workshop_id)).order_by("first_name", "username")
+    return [{"id": u.pk, "name": display_name(u)} for u in users]

@@ -1,0 +1,131 @@
+"""What one member sees of a room, as template context: built for the page and for the socket,
+so both render the very same templates."""
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from workshops import labels, presence, serialize, timer
+from workshops.models import Case, Evaluation, RuleAcceptance, Workshop
+from workshops.people import role_in
+from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for
+
+
+def viewer(workshop: Workshop, user) -> dict:
+    """The member's place in the room; templates ask it what to offer, never decide it."""
+    role = role_in(workshop, user.pk)
+    live = workshop.status == Workshop.LIVE
+    return {
+        "id": user.pk,
+        "role": role.value,
+        "is_facilitator": role == Role.FACILITATOR,
+        "is_client": role == Role.CLIENT,
+        "step": workshop.step,
+        "status": workshop.status,
+        "can": {act.value: True for act in acts_for(workshop.step, role)} if live else {},
+        "act_url": reverse("workshop_act", args=[workshop.pk]),
+    }
+
+
+def _steps(workshop: Workshop) -> list[dict]:
+    current = workshop.step or 0
+    ended = workshop.status == Workshop.ENDED
+    return [
+        {
+            "number": int(step),
+            "key": step.name.lower(),
+            "title": info.title,
+            "purpose": info.purpose,
+            "rule": info.rule,
+            "state": "current" if step == current and not ended else "done" if step < current or ended and step <= current else "todo",
+            "shown": step <= current,
+        }
+        for step, info in STEPS.items()
+    ]
+
+
+def context(workshop: Workshop, user) -> dict:
+    """Everything the room shows to `user`. The sequence number is read first: what follows is at
+    least that recent, and later events apply idempotently on top."""
+    seq = Workshop.objects.values_list("seq", flat=True).get(pk=workshop.pk)
+    workshop.refresh_from_db()
+    me = viewer(workshop, user)
+    contributions = [serialize.contribution(c) for c in workshop.contributions.select_related("author")]
+    evaluation = Evaluation.objects.filter(workshop=workshop, author=user).first()
+    current = STEPS.get(Step(workshop.step)) if workshop.step else None
+    return {
+        "workshop": workshop,
+        "seq": seq,
+        "viewer": me,
+        "can": me["can"],
+        "steps": _steps(workshop),
+        "current": current,
+        "timer": timer.state(workshop, timezone.now()),
+        "case": serialize.case(workshop.case) if workshop.case_id else None,
+        "client": serialize.person(workshop.case.owner) if workshop.case_id else None,
+        "cases": [serialize.case(c) for c in Case.objects.filter(group=workshop.group).select_related("owner").order_by("title")],
+        "questions": [c for c in contributions if c["kind"] == "question"],
+        "contributions": [c for c in contributions if c["kind"] != "question"],
+        "kept": [c for c in contributions if c["mark"] in ("keep", "explore")],
+        "help_kinds": HELP_KINDS,
+        "contribution_kinds": CONTRIBUTION_KINDS,
+        "rules": labels.RULES,
+        "acceptances": [serialize.person(a.user) for a in RuleAcceptance.objects.filter(workshop=workshop).select_related("user").order_by("accepted_at")],
+        "actions": [serialize.planned_action(a) for a in workshop.actions.prefetch_related("kept")],
+        "learnings": [serialize.learning(item) for item in workshop.learnings.select_related("author")],
+        "notes": [serialize.note(n) for n in workshop.notes.filter(author=user)],
+        "evaluation": {"score": evaluation.score, "comment": evaluation.comment} if evaluation else None,
+        "evaluation_count": workshop.evaluations.count(),
+        "people": presence.people(workshop.pk),
+        "log": _log(workshop) if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
+    }
+
+
+def _log(workshop: Workshop) -> list[dict]:
+    """The process log: step changes with their reasons and overrides. No content."""
+    rows = workshop.events.filter(kind__in=("step.changed", "workshop.started", "workshop.ended")).select_related("actor")
+    return [{"kind": e.kind, "data": e.payload, "at": e.created_at} for e in rows]
+
+
+def render_room(ctx: dict) -> str:
+    return render_to_string("workshops/_room.html", ctx)
+
+
+# Non-structural events become small upserts: replace the element with this id, or append it.
+ITEM_TEMPLATES = {
+    "case.updated": ("workshops/_case.html", "case", None),
+    "question.asked": ("workshops/_question.html", "contribution", "questions"),
+    "question.answered": ("workshops/_question.html", "contribution", "questions"),
+    "contribution.added": ("workshops/_contribution.html", "contribution", "contributions"),
+    "contribution.marked": ("workshops/_contribution.html", "contribution", "contributions"),
+    "contract.updated": ("workshops/_request.html", None, None),
+    "rules.accepted": ("workshops/_acceptance.html", "person", "acceptances"),
+    "action.added": ("workshops/_action.html", "action", "actions"),
+    "learning.added": ("workshops/_learning.html", "learning", "learnings"),
+    "note.added": ("workshops/_note.html", "note", "notes"),
+    "evaluation.recorded": ("workshops/_my_evaluation.html", None, None),
+    "evaluation.counted": ("workshops/_evaluation_count.html", None, None),
+}
+
+
+def item_ops(event: dict, me: dict) -> list[dict]:
+    """The DOM changes one event makes for one member, rendered from the event alone (no query)."""
+    kind, data = event["kind"], event["data"]
+    if kind == "timer.changed":
+        return [{"op": "timer", "timer": data["timer"]}]
+    if kind not in ITEM_TEMPLATES:
+        return []
+    template, key, into = ITEM_TEMPLATES[kind]
+    ctx = {"viewer": me, "can": me["can"], **data}
+    if key:
+        ctx["item"] = data[key]
+    if kind == "contract.updated":
+        ctx["workshop"] = data
+    if kind == "evaluation.recorded":
+        ctx["evaluation"] = data
+    if kind == "evaluation.counted":
+        ctx["evaluation_count"] = data["count"]
+    return [{"op": "upsert", "into": into, "html": render_to_string(template, ctx).strip()}]
+
+
+def presence_op(people: list[dict]) -> dict:
+    return {"op": "upsert", "into": None, "html": render_to_string("workshops/_presence.html", {"people": people}).strip()}

@@ -1,0 +1,270 @@
+// The live room: one websocket, events applied in sequence order, nothing typed is lost.
+// The server renders every fragment; this module only places them, counts the timer down,
+// queues what is typed while offline and catches up after a reconnect.
+
+const room = document.getElementById("room");
+const workshopId = room.dataset.workshop;
+const conn = document.getElementById("connection");
+const toast = document.getElementById("toast");
+const OUTBOX = `codev:outbox:${workshopId}`;
+const DRAFT = `codev:draft:${workshopId}:`;
+
+let lastSeq = Number(room.dataset.seq);
+let socket = null;
+let syncing = false;
+let retries = 0;
+let pingTimer = null;
+
+const uuid = () =>
+  crypto.randomUUID ? crypto.randomUUID() :
+  "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
+
+// --- outbox: messages sent but not yet acknowledged, kept across reloads ---------------------
+const loadOutbox = () => { try { return JSON.parse(localStorage.getItem(OUTBOX)) || []; } catch { return []; } };
+const saveOutbox = (box) => localStorage.setItem(OUTBOX, JSON.stringify(box));
+
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function submit(message) {
+  const box = loadOutbox().filter((m) => m.ref !== message.ref);
+  box.push(message);
+  saveOutbox(box);
+  send(message);
+}
+
+function settle(ref) {
+  saveOutbox(loadOutbox().filter((m) => m.ref !== ref));
+}
+
+// --- forms -----------------------------------------------------------------------------------
+const LISTS = new Set(["help_kinds", "kept"]);
+
+function formKey(form) { return form.dataset.key || form.dataset.type; }
+
+function messageOf(form, submitter) {
+  const data = new FormData(form, submitter);
+  const message = {};
+  for (const [name, value] of data.entries()) {
+    if (name === "csrfmiddlewaretoken") continue;
+    if (LISTS.has(name)) (message[name] ||= []).push(value); else message[name] = value;
+  }
+  for (const name of LISTS) if (form.querySelector(`[name="${name}"]`) && !message[name]) message[name] = [];
+  message.ref = message.cid || uuid();
+  return message;
+}
+
+room.addEventListener("submit", (e) => {
+  const form = e.target.closest("form.act");
+  if (!form) return;
+  e.preventDefault();
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+  const message = messageOf(form, e.submitter);
+  form.dataset.ref = message.ref;
+  form.classList.add("pending");
+  showFormError(form, "");
+  submit(message);
+});
+
+room.addEventListener("input", (e) => {
+  const form = e.target.closest("form.act");
+  if (form && e.target.name && !form.hasAttribute("data-keep")) {
+    localStorage.setItem(DRAFT + formKey(form) + ":" + e.target.name, e.target.value);
+  }
+});
+
+function restoreDrafts() {
+  room.querySelectorAll("form.act:not([data-keep])").forEach((form) => {
+    form.querySelectorAll("textarea, input[type=text], input:not([type])").forEach((field) => {
+      const draft = localStorage.getItem(DRAFT + formKey(form) + ":" + field.name);
+      if (draft && !field.value) field.value = draft;
+    });
+  });
+}
+
+function formFor(ref) { return room.querySelector(`form.act[data-ref="${CSS.escape(String(ref))}"]`); }
+
+function showFormError(form, text) {
+  const slot = form.querySelector(".form-error");
+  if (slot) slot.textContent = text;
+}
+
+function acknowledged(ref) {
+  settle(ref);
+  const form = formFor(ref);
+  if (!form) return;
+  form.classList.remove("pending");
+  delete form.dataset.ref;
+  if (form.hasAttribute("data-keep")) return;
+  form.querySelectorAll("textarea, input[name]:not([type=hidden]):not([type=checkbox]):not([type=radio])").forEach((field) => {
+    localStorage.removeItem(DRAFT + formKey(form) + ":" + field.name);
+    field.value = "";
+  });
+  form.querySelectorAll("input[type=checkbox]").forEach((box) => { box.checked = false; });
+  const cid = form.querySelector('input[name="cid"]');
+  if (cid) cid.value = uuid();
+}
+
+function refused(ref, text) {
+  if (ref != null) settle(ref);
+  const form = ref != null && formFor(ref);
+  if (form) {
+    form.classList.remove("pending");
+    delete form.dataset.ref;
+    showFormError(form, text);
+  }
+  flash(text);
+}
+
+function flash(text) {
+  toast.textContent = text;
+  toast.hidden = false;
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { toast.hidden = true; }, 6000);
+}
+
+// --- applying what the server sends ---------------------------------------------------------
+function fragment(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content.firstElementChild;
+}
+
+function apply(op) {
+  if (op.op === "room") {
+    const focused = document.activeElement && document.activeElement.name;
+    room.innerHTML = op.html;
+    restoreDrafts();
+    startTimer();
+    if (focused) { const again = room.querySelector(`[name="${CSS.escape(focused)}"]`); if (again) again.focus(); }
+  } else if (op.op === "upsert") {
+    const node = fragment(op.html);
+    if (!node || !node.id) return;
+    const existing = document.getElementById(node.id);
+    if (existing) {
+      // Keep an answer being typed inside the element being replaced.
+      const typing = existing.contains(document.activeElement) ? document.activeElement : null;
+      if (typing && typing.name) {
+        const twin = node.querySelector(`[name="${CSS.escape(typing.name)}"]`);
+        if (twin) { twin.value = typing.value; }
+      }
+      existing.replaceWith(node);
+      if (typing && typing.name) node.querySelector(`[name="${CSS.escape(typing.name)}"]`)?.focus();
+    } else if (op.into) {
+      document.getElementById(op.into)?.append(node);
+    }
+  } else if (op.op === "timer") {
+    const el = document.getElementById("timer");
+    if (el) setTimer(el, op.timer);
+  }
+}
+
+function onEvent(msg) {
+  if (msg.seq <= lastSeq) return;  // already shown
+  if (msg.seq > lastSeq + 1 && !msg.catchup) {
+    // A gap: something we may not have seen. Ask for it rather than guess.
+    if (!syncing) requestSync();
+    return;
+  }
+  msg.ops.forEach(apply);
+  lastSeq = msg.seq;
+}
+
+function onMessage(raw) {
+  let msg;
+  try { msg = JSON.parse(raw.data); } catch { return; }
+  switch (msg.type) {
+    case "event": onEvent(msg); break;
+    case "snapshot":
+      if (msg.seq >= lastSeq) { msg.ops.forEach(apply); lastSeq = msg.seq; }
+      syncing = false;
+      break;
+    case "synced": lastSeq = Math.max(lastSeq, msg.seq); syncing = false; break;
+    case "presence": msg.ops.forEach(apply); break;
+    case "ack": acknowledged(msg.ref); break;
+    case "error": refused(msg.ref, msg.message); break;
+    case "pong": if (msg.seq > lastSeq && !syncing) requestSync(); break;
+  }
+}
+
+function requestSync() {
+  syncing = true;
+  send({ type: "sync", since: lastSeq });
+}
+
+// --- the connection ---------------------------------------------------------------------------
+function setStatus(online) {
+  conn.textContent = online ? "" : conn.dataset.offline;
+  conn.classList.toggle("offline", !online);
+  document.body.dataset.connected = online ? "1" : "0";
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/ws/workshops/${workshopId}/`);
+  socket.addEventListener("open", () => {
+    retries = 0;
+    setStatus(true);
+    requestSync();
+    loadOutbox().forEach((m) => send(m));  // idempotent on the server: same cid, stored once
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => send({ type: "ping" }), 25000);
+  });
+  socket.addEventListener("message", onMessage);
+  socket.addEventListener("close", (e) => {
+    clearInterval(pingTimer);
+    setStatus(false);
+    syncing = false;
+    if (e.code === 4401 || e.code === 4403 || e.code === 4404) { location.reload(); return; }
+    const delay = Math.min(10000, 300 * 2 ** retries++) * (0.5 + Math.random() / 2);
+    setTimeout(connect, navigator.onLine === false ? 1000 : delay);
+  });
+}
+
+window.addEventListener("offline", () => socket && socket.close());
+window.addEventListener("online", () => { if (!socket || socket.readyState === WebSocket.CLOSED) connect(); });
+document.addEventListener("visibilitychange", () => { if (!document.hidden) send({ type: "ping" }); });
+
+// --- the step timer: the server gives duration and elapsed; the browser counts ----------------
+let timerState = null;
+
+function setTimer(el, state) {
+  timerState = { ...state, receivedAt: performance.now() };
+  el.dataset.duration = state.duration;
+  el.dataset.elapsed = state.elapsed;
+  el.dataset.running = state.running ? "1" : "0";
+  renderTimer();
+}
+
+function startTimer() {
+  const el = document.getElementById("timer");
+  if (!el) { timerState = null; return; }
+  timerState = {
+    duration: Number(el.dataset.duration),
+    elapsed: Number(el.dataset.elapsed),
+    running: el.dataset.running === "1",
+    receivedAt: performance.now(),
+  };
+  renderTimer();
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+function renderTimer() {
+  const el = document.getElementById("timer");
+  if (!el || !timerState) return;
+  const since = timerState.running ? (performance.now() - timerState.receivedAt) / 1000 : 0;
+  const left = Math.round(timerState.duration - timerState.elapsed - since);
+  const abs = Math.abs(left);
+  const text = `${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  el.classList.toggle("overtime", left < 0);
+  el.classList.toggle("paused", !timerState.running);
+  el.textContent = left < 0 ? `+${text} ${el.dataset.overtime}` : timerState.running ? text : `${text} (${el.dataset.paused})`;
+}
+
+setInterval(renderTimer, 500);
+startTimer();
+restoreDrafts();
+connect();

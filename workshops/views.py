@@ -1,0 +1,65 @@
+"""Pages of groups and workshops. Each view fetches through people.access_* (membership check)
+and hands changes to dispatch.perform, like the websocket does."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from workshops import dispatch, room
+from workshops.errors import ActionError, Forbidden, NotFound
+from workshops.models import Group, Workshop
+from workshops.people import access_group, access_workshop, display_name
+
+LIST_FIELDS = {"help_kinds", "kept"}
+
+
+def _access(fetch, user, pk):
+    try:
+        return fetch(user, pk)
+    except Forbidden as error:
+        raise PermissionDenied(error.message) from None
+    except NotFound as error:
+        raise Http404(error.message) from None
+
+
+@login_required
+def home(request):
+    groups = Group.objects.filter(memberships__user=request.user).order_by("name")
+    workshops = (
+        Workshop.objects.filter(group__memberships__user=request.user)
+        .select_related("group", "facilitator")
+        .order_by("-scheduled_at", "-id")
+    )
+    return render(request, "workshops/home.html", {"groups": groups, "workshops": workshops})
+
+
+@login_required
+def group_detail(request, group_id: int):
+    group = _access(access_group, request.user, group_id)
+    members = [
+        {"name": display_name(m.user), "role": m.get_role_display()}
+        for m in group.memberships.select_related("user").order_by("user__first_name")
+    ]
+    workshops = group.workshops.select_related("facilitator").order_by("-scheduled_at", "-id")
+    return render(request, "workshops/group.html", {"group": group, "members": members, "workshops": workshops})
+
+
+@login_required
+def workshop_room(request, workshop_id: int):
+    workshop = _access(access_workshop, request.user, workshop_id)
+    return render(request, "workshops/room.html", room.context(workshop, request.user))
+
+
+@login_required
+@require_POST
+def workshop_act(request, workshop_id: int):
+    """The same commands as the websocket, for browsers without JavaScript."""
+    _access(access_workshop, request.user, workshop_id)
+    message = {key: (request.POST.getlist(key) if key in LIST_FIELDS else value) for key, value in request.POST.items()}
+    try:
+        dispatch.perform(workshop_id, request.user, message)
+    except ActionError as error:
+        messages.error(request, error.message)
+    return redirect("workshop", workshop_id=workshop_id)
