@@ -1,4 +1,5 @@
 """Codev settings: one module, configured by environment variables only."""
+import os
 import secrets
 from pathlib import Path
 
@@ -88,9 +89,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    if "TEST" not in DATABASES["default"]:
-        DATABASES["default"]["TEST"] = {}
-elif env_bool("DATABASE_POOL", False):
+    # A file, not shared-cache memory: only a file gives real locking between the threads of
+    # racing actions (memory answers "table is locked" instead of waiting).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-codev-{os.getpid()}.sqlite3")}
+else:
+    # One test database per test process, so parallel runs never share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_codev_{os.getpid()}"}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("DATABASE_POOL", False):
     # Each async ORM call may run on its own thread: a pool keeps connections bounded.
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 20)}

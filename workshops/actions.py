@@ -51,7 +51,7 @@ def _locked(workshop_id: int, acting_user) -> Iterator[tuple[Workshop, Role]]:
     """The workshop, locked for this transaction, and the acting user's role in it."""
     with transaction.atomic():
         access_workshop(acting_user, workshop_id)  # membership, or Forbidden / NotFound
-        workshop = Workshop.objects.select_for_update().select_related("case").get(pk=workshop_id)
+        workshop = Workshop.objects.select_for_update(of=("self",)).select_related("case").get(pk=workshop_id)
         yield workshop, role_in(workshop, acting_user.pk)
 
 
@@ -368,7 +368,7 @@ def add_action(workshop_id: int, *, cid, what, first_step="", due=None, success_
         if existing := _once(PlannedAction, workshop, cid):
             return existing
         _require(workshop, role, Act.WRITE_ACTION)
-        kept_ids = kept if isinstance(kept, list) else [kept] if kept not in (None, "") else []
+        kept_ids = list(kept) if isinstance(kept, (list, tuple)) else [kept] if kept not in (None, "") else []
         try:
             kept_ids = [int(k) for k in kept_ids]
         except (TypeError, ValueError):
