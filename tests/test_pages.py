@@ -1,0 +1,137 @@
+"""Pages as members, outsiders and anonymous visitors meet them."""
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.tokens import signin_path, signin_tokens
+from workshops.models import Contribution, Group, Membership, Workshop
+from workshops.steps import Step
+
+
+def room_url(cast):
+    return reverse("workshop", args=[cast.workshop.pk])
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, cast):
+    for url in (reverse("home"), room_url(cast), reverse("group", args=[cast.group.pk])):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_an_outsider_gets_403_and_no_content(client, cast):
+    client.force_login(cast.olivier)
+    for url in (room_url(cast), reverse("group", args=[cast.group.pk])):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 403
+        assert cast.case.title.encode() not in response.content
+        assert b"Marc" not in response.content
+
+
+def test_an_outsider_cannot_post_to_the_room(client, cast, cid):
+    cast.at_step(Step.CLARIFICATION)
+    client.force_login(cast.olivier)
+    response = client.post(reverse("workshop_act", args=[cast.workshop.pk]), {"type": "ask_question", "cid": cid(), "body": "?"})
+    assert response.status_code == 403
+    assert not Contribution.objects.exists()
+
+
+def test_a_missing_workshop_is_404(client, cast):
+    client.force_login(cast.sophie)
+    assert client.get(reverse("workshop", args=[9999])).status_code == 404
+
+
+def test_home_lists_only_my_groups_and_workshops(client, cast):
+    Workshop.objects.create(group=Group.objects.get(name="Autre groupe"), title="Séance secrète", facilitator=cast.olivier)
+    client.force_login(cast.sophie)
+    page = client.get(reverse("home")).content.decode()
+    assert "Groupe Test" in page and "Séance 1" in page
+    assert "Autre groupe" not in page and "Séance secrète" not in page
+
+
+def test_the_room_is_rendered_by_role(client, cast):
+    cast.at_step(Step.CLARIFICATION)
+    client.force_login(cast.sophie)
+    consultant = client.get(room_url(cast)).content.decode()
+    assert 'data-type="ask_question"' in consultant and 'data-type="advance"' not in consultant
+    client.force_login(cast.claire)
+    facilitator = client.get(room_url(cast)).content.decode()
+    assert 'data-type="advance"' in facilitator and 'data-type="ask_question"' not in facilitator
+
+
+def test_a_form_post_runs_the_same_rules_without_javascript(client, cast, cid):
+    cast.at_step(Step.CLARIFICATION)
+    client.force_login(cast.sophie)
+    url = reverse("workshop_act", args=[cast.workshop.pk])
+    response = client.post(url, {"type": "ask_question", "cid": cid(), "body": "Depuis quand ?"})
+    assert response.status_code == 302
+    assert Contribution.objects.get().body == "Depuis quand ?"
+    client.force_login(cast.marc)
+    response = client.post(url, {"type": "ask_question", "cid": cid(), "body": "Moi aussi ?"}, follow=True)
+    assert Contribution.objects.count() == 1
+    assert "consultants" in response.content.decode(), "the refusal is explained"
+
+
+def test_content_is_escaped_in_the_page(client, cast, cid):
+    from workshops import actions
+
+    cast.at_step(Step.CLARIFICATION)
+    actions.ask_question(cast.workshop.pk, cid=cid(), body="<script>alert(1)</script>", acting_user=cast.sophie)
+    client.force_login(cast.marc)
+    page = client.get(room_url(cast)).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+
+
+def test_an_ended_workshop_stays_readable_by_the_group(client, cast, cid):
+    from workshops import actions
+
+    w = cast.at_step(Step.APPRENTISSAGE)
+    actions.write_learning(w.pk, cid=cid(), body="Écouter avant de conseiller", acting_user=cast.julien)
+    actions.end(w.pk, acting_user=cast.claire)
+    client.force_login(cast.sophie)
+    page = client.get(room_url(cast)).content.decode()
+    assert "Écouter avant de conseiller" in page
+    assert 'data-type="write_learning"' not in page
+
+
+def test_a_sign_in_link_works_once(client, cast):
+    path = signin_path(cast.sophie)
+    assert client.get(path).url == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
+    client.logout()
+    again = client.get(path)
+    assert again.url == reverse("login")
+
+
+def test_an_expired_sign_in_link_is_refused(client, cast, settings, monkeypatch):
+    path = signin_path(cast.sophie)
+    settings.PASSWORD_RESET_TIMEOUT = 60
+    later = signin_tokens._now().timestamp() + 120
+    import datetime
+
+    monkeypatch.setattr(signin_tokens, "_now", lambda: datetime.datetime.fromtimestamp(later))
+    assert client.get(path).url == reverse("login")
+
+
+def test_a_forged_sign_in_link_is_refused(client, cast):
+    assert client.get("/signin/Mg/forged-token/").url == reverse("login")
+    assert client.get("/signin/!!!/forged-token/").url == reverse("login")
+
+
+def test_members_sign_in_with_a_password(client, cast):
+    response = client.post(reverse("login"), {"username": "sophie", "password": "pw-sophie"})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_seed_builds_a_group_of_eight_and_prints_their_links(capsys):
+    call_command("seed_demo", "--base-url", "http://127.0.0.1:8000")
+    out = capsys.readouterr().out
+    group = Group.objects.get(name="Groupe Managers Lyon")
+    assert Membership.objects.filter(group=group).count() == 8
+    assert group.workshops.get().status == Workshop.PLANNED
+    assert len(re.findall(r"http://127\.0\.0\.1:8000/signin/\S+/", out)) == 8
+    call_command("seed_demo")
+    assert Group.objects.filter(name="Groupe Managers Lyon").count() == 1, "seeding again keeps the group"
