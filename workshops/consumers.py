@@ -111,14 +111,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not isinstance(since, int) or isinstance(since, bool) or since < 0:
             await self._snapshot()
             return
-        missed = await database_sync_to_async(events.visible_since)(self.workshop_id, self.user.pk, since)
+        head, missed = await database_sync_to_async(events.catch_up)(self.workshop_id, self.user.pk, since)
         if len(missed) > CATCH_UP_LIMIT or any(e.kind in events.STRUCTURAL for e in missed):
             await self._snapshot()
             return
         for event in missed:
             await self._send_event(events.as_message(event), catchup=True)
-        head = missed[-1].seq if missed else since
-        await self.send_json({"type": "synced", "seq": head})
+        await self.send_json({"type": "synced", "seq": max([head, *(e.seq for e in missed)])})
 
     # --- from the channel layer --------------------------------------------------------
 
@@ -142,7 +141,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _snapshot(self):
         """The whole room, for a new step, a conflict or a long absence."""
-        seq, html, timer_state = await database_sync_to_async(self._render_room)()
+        try:
+            seq, html, timer_state = await database_sync_to_async(self._render_room)()
+        except (Forbidden, NotFound):  # removed from the group meanwhile
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         await self.send_json({"type": "snapshot", "seq": seq, "timer": timer_state, "ops": [{"op": "room", "html": html}]})
 
     def _render_room(self):

@@ -61,6 +61,13 @@ def publish_presence(workshop_id: int, people: list[dict]) -> None:
     )
 
 
+def catch_up(workshop_id: int, user_id: int, since: int) -> tuple[int, list[Event]]:
+    """The head first, then what was missed: every event up to that head is already committed,
+    since the head moves in the same transaction as its event, so the browser may jump to it."""
+    head = Workshop.objects.values_list("seq", flat=True).get(pk=workshop_id)
+    return head, visible_since(workshop_id, user_id, since)
+
+
 def visible_since(workshop_id: int, user_id: int, since: int) -> list[Event]:
     """What this member may see, after sequence number `since`: the catch-up after a reconnect."""
     from django.db.models import Q
