@@ -16,6 +16,9 @@ except OSError:
 PY
 }
 
+echo "== lint (ruff) =="
+"$BIN/ruff" check .
+
 echo "== tests on SQLite, in-memory channel layer =="
 env -u DATABASE_URL -u REDIS_URL "$BIN/pytest" "$@"
 

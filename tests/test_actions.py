@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from workshops import actions, presence
 from workshops.errors import Conflict, Invalid, NotFound, Refused

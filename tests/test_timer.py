@@ -1,9 +1,9 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from workshops import timer
 from workshops.models import Workshop
 
-T0 = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
 def at(seconds: float) -> datetime:
