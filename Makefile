@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo serve test test-deps system-deps messages clean
+.PHONY: demo serve test test-deps system-deps messages latency clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-deps: $(VENV)/.installed-test system-deps
 ## make test: the whole suite on SQLite, then again on PostgreSQL (+ Redis) when reachable
 test: test-deps
 	@scripts/test.sh
+
+## make latency: delay from submit to every screen in one live workshop of 8 (prints figures)
+latency: $(VENV)/.installed-test
+	$(BIN)/python bench/latency.py
 
 ## make messages: refresh the translation catalogues after changing user-visible strings
 messages: $(VENV)/.installed
