@@ -129,7 +129,7 @@ def start(workshop_id: int, *, acting_user) -> Workshop:
         if workshop.status != Workshop.PLANNED:
             raise Conflict(_("The workshop has already started."))
         if workshop.case_id is None:
-            raise Refused(_("Choose the client and his case before starting."))
+            raise Refused(_("Choose the client and their case before starting."))
         now = timezone.now()
         workshop.status, workshop.step, workshop.started_at = Workshop.LIVE, Step.EXPOSE, now
         timer.restart(workshop, planned_seconds(Step.EXPOSE, workshop.short_format), now)

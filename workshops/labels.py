@@ -14,11 +14,11 @@ HELP = {
     "resources": _("resources"),
     "reframing": _("reframing"),
 }
-MARKS = {"keep": _("I keep it"), "explore": _("to explore")}
+MARKS = {"keep": _("kept"), "explore": _("to explore")}
 ROLES = {"facilitator": _("facilitator"), "client": _("client"), "consultant": _("consultant")}
 STATUSES = {"planned": _("ready to start"), "live": _("live"), "ended": _("ended")}
 RULES = [
     (_("Confidentiality"), _("What is said in the group stays in the group; nothing goes back to anyone's hierarchy.")),
-    (_("Benevolence"), _("We help without judging; the client stays master of what he keeps.")),
+    (_("Goodwill"), _("We help without judging; the client alone decides what to keep.")),
     (_("Structure"), _("We follow the six steps and their time, guided by the facilitator.")),
 ]

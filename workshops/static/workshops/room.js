@@ -201,10 +201,19 @@ function setStatus(online) {
   document.body.dataset.connected = online ? "1" : "0";
 }
 
+let reconnectTimer = null;
+
+// One socket at a time: a retry timer and the browser's "online" event may both want to
+// reconnect, and a socket left behind would resend the outbox and apply every event twice.
 function connect() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  if (socket && (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN)) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/workshops/${workshopId}/`);
-  socket.addEventListener("open", () => {
+  const ws = new WebSocket(`${scheme}://${location.host}/ws/workshops/${workshopId}/`);
+  socket = ws;
+  ws.addEventListener("open", () => {
+    if (ws !== socket) return;
     retries = 0;
     setStatus(true);
     requestSync();
@@ -212,19 +221,34 @@ function connect() {
     clearInterval(pingTimer);
     pingTimer = setInterval(() => send({ type: "ping" }), 25000);
   });
-  socket.addEventListener("message", onMessage);
-  socket.addEventListener("close", (e) => {
+  ws.addEventListener("message", (e) => { if (ws === socket) onMessage(e); });
+  ws.addEventListener("close", (e) => {
+    if (ws !== socket) return;  // a socket already given up (see `drop`)
     clearInterval(pingTimer);
     setStatus(false);
     syncing = false;
     if (e.code === 4401 || e.code === 4403 || e.code === 4404) { location.reload(); return; }
     const delay = Math.min(10000, 300 * 2 ** retries++) * (0.5 + Math.random() / 2);
-    setTimeout(connect, navigator.onLine === false ? 1000 : delay);
+    reconnectTimer = setTimeout(connect, navigator.onLine === false ? 1000 : delay);
   });
 }
 
-window.addEventListener("offline", () => socket && socket.close());
-window.addEventListener("online", () => { if (!socket || socket.readyState === WebSocket.CLOSED) connect(); });
+// The network is gone: give the socket up at once (its closing handshake may never complete),
+// keep what is typed in the outbox, and try again until the browser is back online.
+function drop() {
+  if (!socket) return;
+  const old = socket;
+  socket = null;
+  old.close();
+  clearInterval(pingTimer);
+  setStatus(false);
+  syncing = false;
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(connect, 1000);
+}
+
+window.addEventListener("offline", drop);
+window.addEventListener("online", () => { retries = 0; connect(); });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) send({ type: "ping" }); });
 
 // --- the step timer: the server gives duration and elapsed; the browser counts ----------------
@@ -236,6 +260,17 @@ function setTimer(el, state) {
   el.dataset.elapsed = state.elapsed;
   el.dataset.running = state.running ? "1" : "0";
   renderTimer();
+  timerButtons(state.running);
+}
+
+// The facilitator's pause/resume pair: timer events change the countdown, not the controls.
+function timerButtons(running) {
+  room.querySelectorAll('form.act[data-type="timer"]').forEach((form) => {
+    const pause = form.querySelector('button[name="op"][value="pause"]');
+    const resume = form.querySelector('button[name="op"][value="resume"]');
+    if (pause) pause.hidden = !running;
+    if (resume) resume.hidden = running;
+  });
 }
 
 function startTimer() {
@@ -261,7 +296,8 @@ function renderTimer() {
   const text = `${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
   el.classList.toggle("overtime", left < 0);
   el.classList.toggle("paused", !timerState.running);
-  el.textContent = left < 0 ? `+${text} ${el.dataset.overtime}` : timerState.running ? text : `${text} (${el.dataset.paused})`;
+  el.textContent = left < 0 ? el.dataset.overtime.replace("{time}", `+${text}`)
+    : timerState.running ? text : el.dataset.paused.replace("{time}", text);
 }
 
 setInterval(renderTimer, 500);
