@@ -176,7 +176,7 @@ def test_an_ended_workshop_is_frozen(cast, cid):
     w = cast.at_step(Step.APPRENTISSAGE)
     actions.end(w.pk, acting_user=cast.claire)
     seq = Workshop.objects.get(pk=w.pk).seq
-    with pytest.raises(Refused, match="ended"):
+    with pytest.raises(Refused, match="terminé"):
         actions.write_learning(w.pk, cid=cid(), body="Trop tard", acting_user=cast.sophie)
     with pytest.raises(Refused):
         actions.control_timer(w.pk, op="pause", acting_user=cast.claire)
