@@ -1,8 +1,10 @@
 import pytest
 
+from tests import ws
 from tests.ws import connect, receive_until, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
+consumer_hygiene = ws.consumer_hygiene  # autouse: a layer per test, connections closed after
 
 
 async def test_it_broadcasts_a_question_to_the_client(cast, cid):
