@@ -1,10 +1,14 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "codev.settings")
 django_asgi_app = get_asgi_application()
+# WhiteNoise streams static files with a sync iterator; Django serves it correctly under ASGI but
+# warns on every file. The warning says nothing actionable here, so keep the log readable.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -135,3 +135,23 @@ def test_the_demo_seed_builds_a_group_of_eight_and_prints_their_links(capsys):
     assert len(re.findall(r"http://127\.0\.0\.1:8000/signin/\S+/", out)) == 8
     call_command("seed_demo")
     assert Group.objects.filter(name="Groupe Managers Lyon").count() == 1, "seeding again keeps the group"
+
+
+def test_a_participant_sees_that_he_accepted_the_rules(client, cast):
+    from workshops import actions
+
+    cast.at_step(Step.CONTRAT)
+    client.force_login(cast.sophie)
+    assert 'data-type="accept_rules"' in client.get(room_url(cast)).content.decode()
+    actions.accept_rules(cast.workshop.pk, acting_user=cast.sophie)
+    page = client.get(room_url(cast)).content.decode()
+    assert "Vous avez accepté les règles." in page and 'data-type="accept_rules"' not in page
+
+
+def test_a_due_date_is_shown_the_french_way(client, cast, cid):
+    from workshops import actions
+
+    cast.at_step(Step.PLAN)
+    actions.add_action(cast.workshop.pk, cid=cid(), what="Inviter l'équipe", due="2026-12-15", acting_user=cast.marc)
+    client.force_login(cast.sophie)
+    assert "15 décembre 2026" in client.get(room_url(cast)).content.decode()

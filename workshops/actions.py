@@ -258,8 +258,9 @@ def edit_case(workshop_id: int, *, fields: dict, acting_user) -> Case:
 def write_note(workshop_id: int, *, cid, body, acting_user) -> PrivateNote:
     cid = clean_cid(cid)
     with _locked(workshop_id, acting_user) as (workshop, role):
-        existing = PrivateNote.objects.filter(workshop=workshop, cid=cid, author=acting_user).first()
-        if existing:
+        if existing := _once(PrivateNote, workshop, cid):
+            if existing.author_id != acting_user.pk:
+                raise Invalid(_("This message has no valid identifier; reload the page."))
             return existing
         _require(workshop, role, Act.WRITE_NOTE)
         note = PrivateNote.objects.create(workshop=workshop, author=acting_user, cid=cid, step=workshop.step, body=clean_text(body))

@@ -71,12 +71,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.me is None:
             return
         with translation.override(self.lang):
-            if text_data is None or len(text_data) > settings.CODEV_MAX_MESSAGE_BYTES:
+            if text_data is None or len(text_data.encode("utf-8", "surrogatepass")) > settings.CODEV_MAX_MESSAGE_BYTES:
                 await self._error(None, "invalid", _("Message too large or not text."))
                 return
             try:
                 message = json.loads(text_data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly nested arrays
                 await self._error(None, "invalid", _("Malformed message: it is not JSON."))
                 return
             ref = message.get("ref") if isinstance(message, dict) else None
@@ -175,4 +175,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "error", "ref": ref, "code": code, "message": str(message)})
 
     async def send_json(self, content):
-        await self.send(text_data=json.dumps(content, ensure_ascii=False))
+        text = json.dumps(content, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate echoed from the input: escape it
+            text = json.dumps(content)
+        await self.send(text_data=text)

@@ -70,6 +70,7 @@ def context(workshop: Workshop, user) -> dict:
         "contribution_kinds": CONTRIBUTION_KINDS,
         "rules": labels.RULES,
         "acceptances": [serialize.person(a.user) for a in RuleAcceptance.objects.filter(workshop=workshop).select_related("user").order_by("accepted_at")],
+        "accepted": RuleAcceptance.objects.filter(workshop=workshop, user=user).exists(),
         "actions": [serialize.planned_action(a) for a in workshop.actions.prefetch_related("kept")],
         "learnings": [serialize.learning(item) for item in workshop.learnings.select_related("author")],
         "notes": [serialize.note(n) for n in workshop.notes.filter(author=user)],
@@ -124,7 +125,10 @@ def item_ops(event: dict, me: dict) -> list[dict]:
         ctx["evaluation"] = data
     if kind == "evaluation.counted":
         ctx["evaluation_count"] = data["count"]
-    return [{"op": "upsert", "into": into, "html": render_to_string(template, ctx).strip()}]
+    ops = [{"op": "upsert", "into": into, "html": render_to_string(template, ctx).strip()}]
+    if kind == "rules.accepted" and data["person"]["id"] == me["id"]:
+        ops.append({"op": "upsert", "into": None, "html": render_to_string("workshops/_accept.html", {**ctx, "accepted": True}).strip()})
+    return ops
 
 
 def presence_op(people: list[dict]) -> dict:
