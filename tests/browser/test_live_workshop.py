@@ -187,7 +187,9 @@ async def play(claire, marc, sophie, julien, shots, codev_server):
         "(options) => options.find((o) => o.textContent.includes('Reprendre une équipe qui a perdu confiance')).value"
     )
     await send_form(claire, "designate_case", fields={"case_id": value})
-    await expect(marc.page.locator(".room-head")).to_contain_text("Marc Lefèvre")
+    # Marc learns live that he is the client; the others see who is.
+    await expect(marc.page.locator("#my-role")).to_have_text("client")
+    await expect(sophie.page.locator(".room-head")).to_contain_text("Marc Lefèvre")
     await send_form(claire, "start")
     await current_step_is(everyone, 1)
 
