@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -77,6 +78,8 @@ class LiveServer:
     env: dict
     database_url: str
     log_path: Path
+    stop: Callable[[], None]  # a server restart: stop(), then start() on the same port
+    start: Callable[[], None]
 
     def room_url(self) -> str:
         return f"{self.base_url}/workshops/{self.workshop}/"
@@ -206,14 +209,22 @@ def codev_server(tmp_path_factory, request) -> LiveServer:
     log_path = tmp / "uvicorn.log"
     log = open(log_path, "wb")
     request.addfinalizer(log.close)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "codev.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: nothing leaks into ours
-    )
-    request.addfinalizer(lambda: _stop(process))
-    _wait_until_up(f"{base_url}/login/", process, log_path)
+    running = {}
+
+    def launch():
+        running["process"] = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "codev.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+             "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: nothing leaks into ours
+        )
+        _wait_until_up(f"{base_url}/login/", running["process"], log_path)
+
+    def stop():
+        _stop(running["process"])
+
+    request.addfinalizer(lambda: _stop(running["process"]))
+    launch()
 
     server = LiveServer(
         base_url=base_url,
@@ -222,6 +233,8 @@ def codev_server(tmp_path_factory, request) -> LiveServer:
         env=env,
         database_url=database_url,
         log_path=log_path,
+        stop=stop,
+        start=launch,
     )
     yield server
     # Keep the server log next to the screenshots: the first place to look when a run fails.
