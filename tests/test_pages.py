@@ -155,3 +155,18 @@ def test_a_due_date_is_shown_the_french_way(client, cast, cid):
     actions.add_action(cast.workshop.pk, cid=cid(), what="Inviter l'équipe", due="2026-12-15", acting_user=cast.marc)
     client.force_login(cast.sophie)
     assert "15 décembre 2026" in client.get(room_url(cast)).content.decode()
+
+
+@pytest.mark.django_db
+def test_seeding_again_after_a_workshop_started_plans_the_next_one(capsys):
+    from workshops import actions
+
+    call_command("seed_demo")
+    first = Workshop.objects.get()
+    marc_case = first.group.cases.get(owner__username="marc")
+    actions.designate_case(first.pk, marc_case.pk, acting_user=first.facilitator)
+    actions.start(first.pk, acting_user=first.facilitator)
+    call_command("seed_demo")
+    assert Workshop.objects.count() == 2
+    assert Workshop.objects.order_by("-id").first().status == Workshop.PLANNED
+    assert f"/workshops/{Workshop.objects.order_by('-id').first().pk}/" in capsys.readouterr().out

@@ -67,6 +67,8 @@ class Command(BaseCommand):
             users = self._members()
             group = Group.objects.filter(name=GROUP).first() or self._group(users)
             workshop = group.workshops.order_by("-id").first()
+            if workshop.status != Workshop.PLANNED:  # the demo always offers a workshop to start
+                workshop = self._next_session(group, workshop)
         links = [
             {
                 "username": u.username,
@@ -112,6 +114,16 @@ class Command(BaseCommand):
             facilitator=users[0],
         )
         return group
+
+    @staticmethod
+    def _next_session(group, previous):
+        number = group.workshops.count() + 3  # the demo group's first workshop is its 3rd session
+        return Workshop.objects.create(
+            group=group,
+            title=f"Séance {number} — co-développement",
+            scheduled_at=timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1),
+            facilitator=previous.facilitator,
+        )
 
     @staticmethod
     def _role(user, workshop) -> str:
