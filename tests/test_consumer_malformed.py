@@ -277,3 +277,28 @@ async def test_it_answers_any_frame_with_one_ack_or_error_and_changes_nothing_sa
         assert replies[0]["code"] in ("invalid", "refused", "not_found", "conflict"), (frame, replies[0])
     assert not sophie.future.done()
     assert (await stored(cast))["contributions"][: len(sockets.before)] == sockets.before
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "sync", "since": 10**30},
+        {"type": "mark_contribution", "contribution_id": 10**30, "mark": "keep"},
+        {"type": "answer_question", "question_id": -(10**20), "body": "Oui"},
+        {"type": "evaluate", "score": 10**40},
+    ],
+    ids=["since", "contribution_id", "question_id", "score"],
+)
+async def test_it_answers_huge_numbers_without_breaking(cast, message):
+    """Integers beyond what the database columns hold get an answer, never a crash."""
+    from channels.db import database_sync_to_async
+
+    await database_sync_to_async(cast.at_step)(4)
+    comm, ok, _ = await ws.connect(cast.marc, cast.workshop.pk)
+    assert ok
+    await ws.send(comm, {**message, "ref": "big"})
+    answer = await receive_until(comm, lambda m: m["type"] in ("error", "snapshot", "synced", "ack"))
+    if message["type"] != "sync":
+        assert answer["type"] == "error" and answer["code"] in ("invalid", "not_found"), answer
+    assert await is_open(comm)
+    await comm.disconnect()

@@ -108,7 +108,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             dispatch.perform(self.workshop_id, self.user, message)
 
     async def _catch_up(self, since):
-        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+        if not isinstance(since, int) or isinstance(since, bool) or not 0 <= since < dispatch.MAX_INT:
             await self._snapshot()
             return
         head, missed = await database_sync_to_async(events.catch_up)(self.workshop_id, self.user.pk, since)

@@ -8,6 +8,7 @@ from workshops import actions
 from workshops.errors import Invalid
 
 TEXT, INT, LIST = "text", "int", "list"
+MAX_INT = 2**31  # what every database's integer columns hold
 
 # type -> (action, {field: kind}); unknown fields are ignored, missing ones are None.
 COMMANDS: dict[str, tuple[Callable, dict[str, str]]] = {
@@ -44,10 +45,12 @@ def _coerce(kind: str, value):
     if kind == INT:
         if isinstance(value, bool):
             raise Invalid(_("A number was expected."))
-        if isinstance(value, int):
-            return value
         if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
-            return int(value)
+            value = int(value)
+        if isinstance(value, int):
+            if abs(value) >= MAX_INT:
+                raise Invalid(_("This number is out of range."))
+            return value
         if isinstance(value, str) and value.strip() == "":
             return None
         raise Invalid(_("A number was expected."))
