@@ -170,3 +170,20 @@ def test_seeding_again_after_a_workshop_started_plans_the_next_one(capsys):
     assert Workshop.objects.count() == 2
     assert Workshop.objects.order_by("-id").first().status == Workshop.PLANNED
     assert f"/workshops/{Workshop.objects.order_by('-id').first().pk}/" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "step,forward,back,override,end_reason",
+    [(1, True, False, False, True), (3, True, True, True, True), (6, False, True, False, False)],
+)
+def test_the_facilitator_controls_follow_the_step(client, cast, step, forward, back, override, end_reason):
+    cast.at_step(Step(step))
+    client.force_login(cast.claire)
+    page = client.get(room_url(cast)).content.decode()
+    assert ('data-type="advance"' in page) is forward
+    assert ('data-type="go_back"' in page) is back
+    assert ('name="override_reason"' in page) is override
+    end_form = page.split('data-type="end"')[1].split("</form>")[0]
+    assert ('name="reason"' in end_form) is end_reason
+    client.force_login(cast.marc)
+    assert 'data-type="advance"' not in client.get(room_url(cast)).content.decode()

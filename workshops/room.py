@@ -7,7 +7,7 @@ from django.utils import timezone
 from workshops import labels, presence, serialize, timer
 from workshops.models import Case, Evaluation, RuleAcceptance, Workshop
 from workshops.people import role_in
-from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for
+from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, LAST, STEPS, Role, Step, acts_for, next_step, previous_step
 
 
 def viewer(workshop: Workshop, user) -> dict:
@@ -23,6 +23,19 @@ def viewer(workshop: Workshop, user) -> dict:
         "status": workshop.status,
         "can": {act.value: True for act in acts_for(workshop.step, role)} if live else {},
         "act_url": reverse("workshop_act", args=[workshop.pk]),
+    }
+
+
+def guide(workshop: Workshop, me: dict) -> dict | None:
+    """What the facilitator's controls offer now, from the step machine; None for everyone else."""
+    if not me["is_facilitator"] or workshop.status != Workshop.LIVE:
+        return None
+    step = Step(workshop.step)
+    return {
+        "can_advance": next_step(step) is not None,
+        "can_go_back": previous_step(step) is not None,
+        "may_override_contract": step == Step.CONTRAT,
+        "end_needs_reason": step != LAST,
     }
 
 
@@ -57,6 +70,7 @@ def context(workshop: Workshop, user) -> dict:
         "seq": seq,
         "viewer": me,
         "can": me["can"],
+        "guide": guide(workshop, me),
         "steps": _steps(workshop),
         "current": current,
         "timer": timer.state(workshop, timezone.now()),
