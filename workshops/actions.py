@@ -9,6 +9,7 @@ from datetime import date
 from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,8 +50,8 @@ from workshops.steps import (
 def _locked(workshop_id: int, acting_user) -> Iterator[tuple[Workshop, Role]]:
     """The workshop, locked for this transaction, and the acting user's role in it."""
     with transaction.atomic():
-        access_workshop(acting_user, workshop_id)  # membership, or Forbidden / NotFound
-        workshop = Workshop.objects.select_for_update(of=("self",)).select_related("case").get(pk=workshop_id)
+        rows = Workshop.objects.select_for_update(of=("self",)).select_related("case")
+        workshop = access_workshop(acting_user, workshop_id, rows)  # membership, or Forbidden / NotFound
         yield workshop, role_in(workshop, acting_user.pk)
 
 
@@ -102,10 +103,20 @@ def clean_cid(value) -> UUID:
 # --- the facilitator guides the process ----------------------------------------------------
 
 
+def may_choose_case(workshop: Workshop) -> bool:
+    """Before the start, or during the exposé: later, the group has already worked on the case."""
+    return workshop.status == Workshop.PLANNED or (workshop.status == Workshop.LIVE and workshop.step == Step.EXPOSE)
+
+
+def end_needs_reason(workshop: Workshop) -> bool:
+    """A workshop ends after the learning step; ending it earlier is an exception to explain."""
+    return workshop.step != LAST
+
+
 def designate_case(workshop_id: int, case_id: int, *, acting_user) -> Workshop:
     with _locked(workshop_id, acting_user) as (workshop, role):
         _require_facilitator(role)
-        if workshop.status == Workshop.ENDED or (workshop.status == Workshop.LIVE and workshop.step != Step.EXPOSE):
+        if not may_choose_case(workshop):
             raise Refused(_("The client can only be chosen before the workshop starts or during the exposé."))
         case = Case.objects.select_related("owner").filter(pk=case_id, group_id=workshop.group_id).first()
         if case is None:
@@ -142,8 +153,6 @@ def missing_acceptances(workshop: Workshop) -> list[str]:
     """Present client and consultants who have not accepted the rules yet."""
     present = presence.present_ids(workshop.pk)
     accepted = set(RuleAcceptance.objects.filter(workshop=workshop).values_list("user_id", flat=True))
-    from django.contrib.auth import get_user_model
-
     waiting = [
         uid for uid in present - accepted if role_in(workshop, uid) in MUST_ACCEPT_RULES
     ]
@@ -226,7 +235,7 @@ def end(workshop_id: int, *, acting_user, reason: str = "") -> Workshop:
         _require_facilitator(role)
         _require_live(workshop)
         reason = clean_text(reason, required=False, limit=500)
-        if workshop.step != LAST and not reason:
+        if end_needs_reason(workshop) and not reason:
             raise Refused(_("The workshop ends after the learning step; to end it earlier, give a reason."))
         now = timezone.now()
         timer.pause(workshop, now)

@@ -6,6 +6,7 @@ Recipients are explicit: the whole group of a workshop, or one member for what i
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Q
 
 from workshops.models import Event, Workshop
 
@@ -70,8 +71,6 @@ def catch_up(workshop_id: int, user_id: int, since: int) -> tuple[int, list[Even
 
 def visible_since(workshop_id: int, user_id: int, since: int) -> list[Event]:
     """What this member may see, after sequence number `since`: the catch-up after a reconnect."""
-    from django.db.models import Q
-
     return list(
         Event.objects.filter(workshop_id=workshop_id, seq__gt=since)
         .filter(Q(audience__isnull=True) | Q(audience_id=user_id))

@@ -20,9 +20,11 @@ def access_group(user, group_id: int) -> Group:
     return group
 
 
-def access_workshop(user, workshop_id: int) -> Workshop:
-    """The workshop, if the user belongs to its group: the check behind every page and socket."""
-    workshop = Workshop.objects.select_related("group", "case", "case__owner", "facilitator").filter(pk=workshop_id).first()
+def access_workshop(user, workshop_id: int, rows=None) -> Workshop:
+    """The workshop, if the user belongs to its group: the check behind every page, form, socket
+    and action. Actions pass `rows` to read it locked, in the same query."""
+    rows = rows if rows is not None else Workshop.objects.select_related("group", "case", "case__owner", "facilitator")
+    workshop = rows.filter(pk=workshop_id).first()
     if workshop is None:
         raise NotFound(_("This workshop does not exist."))
     if not is_member(user, workshop):

@@ -4,10 +4,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from workshops import labels, presence, serialize, timer
+from workshops import actions, labels, presence, serialize, timer
 from workshops.models import Case, Evaluation, RuleAcceptance, Workshop
 from workshops.people import role_in
-from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, LAST, STEPS, Role, Step, acts_for, next_step, previous_step
+from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for, next_step, previous_step
 
 
 def viewer(workshop: Workshop, user) -> dict:
@@ -19,23 +19,24 @@ def viewer(workshop: Workshop, user) -> dict:
         "role": role.value,
         "is_facilitator": role == Role.FACILITATOR,
         "is_client": role == Role.CLIENT,
-        "step": workshop.step,
-        "status": workshop.status,
         "can": {act.value: True for act in acts_for(workshop.step, role)} if live else {},
         "act_url": reverse("workshop_act", args=[workshop.pk]),
     }
 
 
 def guide(workshop: Workshop, me: dict) -> dict | None:
-    """What the facilitator's controls offer now, from the step machine; None for everyone else."""
-    if not me["is_facilitator"] or workshop.status != Workshop.LIVE:
+    """What the facilitator's controls offer now, from the domain; None for everyone else."""
+    if not me["is_facilitator"] or workshop.status == Workshop.ENDED:
         return None
+    if workshop.status == Workshop.PLANNED:
+        return {"live": False, "choose_case": actions.may_choose_case(workshop), "start": workshop.case_id is not None}
     step = Step(workshop.step)
     return {
+        "live": True,
         "can_advance": next_step(step) is not None,
         "can_go_back": previous_step(step) is not None,
         "may_override_contract": step == Step.CONTRAT,
-        "end_needs_reason": step != LAST,
+        "end_needs_reason": actions.end_needs_reason(workshop),
     }
 
 
@@ -49,7 +50,7 @@ def _steps(workshop: Workshop) -> list[dict]:
             "title": info.title,
             "purpose": info.purpose,
             "rule": info.rule,
-            "state": "current" if step == current and not ended else "done" if step < current or ended and step <= current else "todo",
+            "state": "todo" if step > current else "current" if step == current and not ended else "done",
             "shown": step <= current,
         }
         for step, info in STEPS.items()
@@ -59,8 +60,8 @@ def _steps(workshop: Workshop) -> list[dict]:
 def context(workshop: Workshop, user) -> dict:
     """Everything the room shows to `user`. The sequence number is read first: what follows is at
     least that recent, and later events apply idempotently on top."""
-    seq = Workshop.objects.values_list("seq", flat=True).get(pk=workshop.pk)
-    workshop.refresh_from_db()
+    workshop.refresh_from_db()  # state and seq in one read, before any content
+    seq = workshop.seq
     me = viewer(workshop, user)
     contributions = [serialize.contribution(c) for c in workshop.contributions.select_related("author")]
     evaluation = Evaluation.objects.filter(workshop=workshop, author=user).first()
