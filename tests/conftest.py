@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import User
 
-from workshops import actions
-from workshops.models import Case, Group, Membership, Workshop
+from workshops import actions, sessions
+from workshops.models import Case, Group, Membership, Workshop  # noqa: F401 (Workshop: type)
 from workshops.steps import Step
 
 
@@ -57,7 +57,7 @@ def make_cast() -> Cast:
     other = Group.objects.create(name="Autre groupe")
     Membership.objects.create(group=other, user=olivier)
     case = Case.objects.create(group=group, owner=marc, title="Reprendre une équipe", problem="Personne ne parle.")
-    workshop = Workshop.objects.create(group=group, title="Séance 1", facilitator=claire)
+    workshop = sessions.plan_session(group, facilitator=claire).workshops.get()
     return Cast(group, workshop, case, claire, marc, sophie, julien, olivier)
 
 

@@ -143,7 +143,7 @@ def start(workshop_id: int, *, acting_user) -> Workshop:
             raise Refused(_("Choose the client and their case before starting."))
         now = timezone.now()
         workshop.status, workshop.step, workshop.started_at = Workshop.LIVE, Step.EXPOSE, now
-        timer.restart(workshop, planned_seconds(Step.EXPOSE, workshop.short_format), now)
+        timer.restart(workshop, planned_seconds(Step.EXPOSE, workshop.short_format, workshop.minutes), now)
         workshop.save(update_fields=["status", "step", "started_at", *timer.TIMER_FIELDS])
         events.record(workshop, "workshop.started", {"step": workshop.step, "timer": timer.state(workshop, now)}, actor=acting_user)
         return workshop
@@ -198,7 +198,7 @@ def go_back(workshop_id: int, *, from_step, reason, acting_user) -> Workshop:
 def _move(workshop: Workshop, target: Step, payload: dict, acting_user) -> Workshop:
     now = timezone.now()
     workshop.step = target
-    timer.restart(workshop, planned_seconds(target, workshop.short_format), now)
+    timer.restart(workshop, planned_seconds(target, workshop.short_format, workshop.minutes), now)
     workshop.save(update_fields=["step", *timer.TIMER_FIELDS])
     events.record(workshop, "step.changed", {**payload, "timer": timer.state(workshop, now)}, actor=acting_user)
     return workshop
@@ -222,7 +222,7 @@ def control_timer(workshop_id: int, *, op: str, minutes=5, acting_user) -> Works
                 raise Invalid(_("A step can be extended by 1 to 60 minutes."))
             timer.extend(workshop, minutes * 60)
         elif op == "reset":
-            timer.restart(workshop, planned_seconds(Step(workshop.step), workshop.short_format), now)
+            timer.restart(workshop, planned_seconds(Step(workshop.step), workshop.short_format, workshop.minutes), now)
         else:
             raise Invalid(_("Unknown timer command."))
         workshop.save(update_fields=timer.TIMER_FIELDS)

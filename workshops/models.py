@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 User = settings.AUTH_USER_MODEL
@@ -15,6 +16,10 @@ User = settings.AUTH_USER_MODEL
 class Group(models.Model):
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The organisation's coordinator (training or HR): imports reporting lines, never reads content.
+        permissions = [("coordinate", "Coordinate groups")]
 
     def __str__(self) -> str:
         return self.name
@@ -28,17 +33,63 @@ class Membership(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=ROLES, default=MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="one_membership")]
 
 
+class Invitation(models.Model):
+    """A one-time link sent by e-mail. Only the token's hash is kept: the database alone cannot join."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+
+class ReportingLine(models.Model):
+    """`manager` is the hierarchical superior of `report`. By e-mail: it holds before anyone joins."""
+
+    MEMBER, IMPORT = "member", "import"
+    manager_email = models.EmailField()
+    report_email = models.EmailField()
+    source = models.CharField(max_length=10, default=MEMBER)
+    declared_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["manager_email", "report_email"], name="one_reporting_line")]
+
+
+class Handover(models.Model):
+    """The facilitator role passed from one member to another (mature groups rotate it)."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="handovers")
+    from_user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    to_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, blank=True)  # the new facilitator has read the notice
+
+
 class Case(models.Model):
-    """A professional problem a member brings; the exposé fields are his to edit."""
+    """A professional problem a member brings to the group's pool; the exposé fields are his to edit."""
+
+    POOL, TREATED, WITHDRAWN = "pool", "treated", "withdrawn"
+    STATUSES = [(POOL, _("in the pool")), (TREATED, _("treated")), (WITHDRAWN, _("withdrawn"))]
+    URGENCIES = [(1, _("can wait")), (2, _("within weeks")), (3, _("urgent"))]
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="cases")
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cases")
     title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("short description"), blank=True)
+    stakes = models.TextField(_("stakes"), blank=True)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=URGENCIES, default=2)
+    status = models.CharField(max_length=10, choices=STATUSES, default=POOL)
+    created_at = models.DateTimeField(default=timezone.now)
     context = models.TextField(_("context"), blank=True)
     problem = models.TextField(_("problem"), blank=True)
     tried = models.TextField(_("what I tried"), blank=True)
@@ -49,6 +100,67 @@ class Case(models.Model):
         return self.title
 
 
+class Cycle(models.Model):
+    """A year of sessions, typically one per member, at a steady rhythm."""
+
+    WEEKLY, FORTNIGHTLY, MONTHLY = "weekly", "fortnightly", "monthly"
+    RHYTHMS = [(WEEKLY, _("weekly")), (FORTNIGHTLY, _("every two weeks")), (MONTHLY, _("monthly"))]
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="cycles")
+    title = models.CharField(_("title"), max_length=200)
+    rhythm = models.CharField(_("rhythm"), max_length=12, choices=RHYTHMS, default=MONTHLY)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Session(models.Model):
+    """One meeting of the group: a date, a place, a format; one or two cases, each its own Workshop."""
+
+    LONG, SHORT, CUSTOM = "long", "short", "custom"
+    FORMATS = [(LONG, _("3 hours")), (SHORT, _("1 h 30 (short)")), (CUSTOM, _("custom durations"))]
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sessions")
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions")
+    number = models.PositiveSmallIntegerField(default=1)
+    starts_at = models.DateTimeField(_("date and time"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    video_url = models.URLField(_("video link"), blank=True)
+    format = models.CharField(_("format"), max_length=10, choices=FORMATS, default=LONG)
+    minutes = models.JSONField(default=dict, blank=True)  # custom format: {"1": 15, …, "6": 20}
+    facilitator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "number", "id"]
+
+
+class Attendance(models.Model):
+    ROOM, FACILITATOR = "room", "facilitator"
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    present = models.BooleanField(default=True)
+    source = models.CharField(max_length=12, default=ROOM)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="one_attendance")]
+
+
+class Vote(models.Model):
+    """A first pass on which case to treat: each member spreads 3 votes; the facilitator decides."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="votes")
+    count = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "voter", "case"], name="one_vote_row")]
+
+
 class Workshop(models.Model):
     """One run of the six steps on one case. Timers are timestamps: the browser counts down."""
 
@@ -56,7 +168,11 @@ class Workshop(models.Model):
     STATUSES = [(PLANNED, _("planned")), (LIVE, _("live")), (ENDED, _("ended"))]
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="workshops")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, null=True, blank=True, related_name="workshops")
     title = models.CharField(_("title"), max_length=200)
+    minutes = models.JSONField(default=dict, blank=True)  # custom step durations, from the session
+    plan_closed_at = models.DateTimeField(null=True, blank=True)  # the client closed his plan's follow-up
+    plan_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     short_format = models.BooleanField(default=False)
     facilitator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="facilitated")
@@ -122,6 +238,12 @@ class PlannedAction(models.Model):
     success_sign = models.TextField(blank=True)
     kept = models.ManyToManyField(Contribution, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Follow-up at later sessions ("retour"): the client says where each action stands.
+    OPEN, DONE, IN_PROGRESS, DROPPED = "", "done", "in_progress", "dropped"
+    FOLLOWUPS = [(OPEN, _("not reported yet")), (DONE, _("done")), (IN_PROGRESS, _("in progress")), (DROPPED, _("dropped"))]
+    followup = models.CharField(max_length=12, choices=FOLLOWUPS, blank=True, default=OPEN)
+    followup_comment = models.TextField(blank=True)
+    followup_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -149,6 +271,18 @@ class Evaluation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workshop", "author"], name="one_evaluation")]
+
+
+class JournalEntry(models.Model):
+    """A free entry in a member's private learning journal. Nobody else ever reads it."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="journal_entries")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
 
 
 class RuleAcceptance(models.Model):

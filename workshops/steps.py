@@ -183,6 +183,10 @@ def previous_step(step: Step) -> Step | None:
     return Step(step - 1) if step > FIRST else None
 
 
-def planned_seconds(step: Step, short: bool = False) -> int:
+def planned_seconds(step: Step, short: bool = False, minutes: dict | None = None) -> int:
+    """The step's time box: the session's custom minutes when it has them, else the preset."""
     info = STEPS[step]
+    custom = (minutes or {}).get(str(int(step)))
+    if custom:
+        return 60 * int(custom)
     return 60 * (info.short_minutes if short else info.minutes)

@@ -1,10 +1,14 @@
-from django.urls import path
+from django.urls import include, path
 
 from workshops import views
+from workshops.pages import members, records, sessions
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("groups/<int:group_id>/", views.group_detail, name="group"),
     path("workshops/<int:workshop_id>/", views.workshop_room, name="workshop"),
     path("workshops/<int:workshop_id>/act/", views.workshop_act, name="workshop_act"),
+    path("", include(members.urlpatterns)),
+    path("", include(sessions.urlpatterns)),
+    path("", include(records.urlpatterns)),
 ]

@@ -10,6 +10,9 @@ from django.views.decorators.http import require_POST
 from workshops import dispatch, room
 from workshops.errors import ActionError, Forbidden, NotFound
 from workshops.models import Group, Workshop
+from workshops.pages import members as member_pages
+from workshops.pages import records as record_pages
+from workshops.pages import sessions as session_pages
 from workshops.people import access_group, access_workshop, display_name
 
 LIST_FIELDS = {"help_kinds", "kept"}
@@ -37,13 +40,17 @@ def home(request):
 
 @login_required
 def group_detail(request, group_id: int):
+    """The group's home between sessions; each area (members, sessions, records) adds its part."""
     group = _access(access_group, request.user, group_id)
     members = [
         {"name": display_name(m.user), "role": m.get_role_display()}
         for m in group.memberships.select_related("user").order_by("user__first_name")
     ]
     workshops = group.workshops.select_related("facilitator").order_by("-scheduled_at", "-id")
-    return render(request, "workshops/group.html", {"group": group, "members": members, "workshops": workshops})
+    ctx = {"group": group, "members": members, "workshops": workshops}
+    for area in (member_pages, session_pages, record_pages):
+        ctx.update(area.group_context(group, request.user))
+    return render(request, "workshops/group.html", ctx)
 
 
 @login_required
