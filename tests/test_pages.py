@@ -131,8 +131,12 @@ def test_the_demo_seed_builds_a_group_of_eight_and_prints_their_links(capsys):
     out = capsys.readouterr().out
     group = Group.objects.get(name="Groupe Managers Lyon")
     assert Membership.objects.filter(group=group).count() == 8
-    assert group.workshops.get().status == Workshop.PLANNED
-    assert len(re.findall(r"http://127\.0\.0\.1:8000/signin/\S+/", out)) == 8
+    # A cycle of one session per participant: two held (their plans await the follow-up), tonight's ready.
+    held = group.workshops.filter(status=Workshop.ENDED)
+    assert group.sessions.count() == 7 and held.count() == 2
+    assert all(w.actions.count() == 2 and w.evaluations.count() == 6 for w in held)
+    assert group.sessions.get(number=3).workshops.get().status == Workshop.PLANNED
+    assert len(re.findall(r"http://127\.0\.0\.1:8000/signin/\S+/", out)) == 9  # 8 members and the coordinator
     call_command("seed_demo")
     assert Group.objects.filter(name="Groupe Managers Lyon").count() == 1, "seeding again keeps the group"
 
@@ -162,14 +166,16 @@ def test_seeding_again_after_a_workshop_started_plans_the_next_one(capsys):
     from workshops import actions
 
     call_command("seed_demo")
-    first = Workshop.objects.get()
+    first = Workshop.objects.get(session__number=3)
     marc_case = first.group.cases.get(owner__username="marc")
     actions.designate_case(first.pk, marc_case.pk, acting_user=first.facilitator)
     actions.start(first.pk, acting_user=first.facilitator)
+    capsys.readouterr()
     call_command("seed_demo")
-    assert Workshop.objects.count() == 2
-    assert Workshop.objects.order_by("-id").first().status == Workshop.PLANNED
-    assert f"/workshops/{Workshop.objects.order_by('-id').first().pk}/" in capsys.readouterr().out
+    offered = Workshop.objects.get(session__number=4)
+    first.refresh_from_db()
+    assert offered.status == Workshop.PLANNED and offered.session.starts_at > first.started_at
+    assert f"/workshops/{offered.pk}/" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workshops import events, presence, serialize, timer
-from workshops.errors import Conflict, Invalid, NotFound, Refused
+from workshops import advice, attendance, events, presence, serialize, timer
+from workshops.errors import AdviceHint, Conflict, Invalid, NotFound, Refused
 from workshops.models import (
     Case,
     Contribution,
@@ -121,6 +121,8 @@ def designate_case(workshop_id: int, case_id: int, *, acting_user) -> Workshop:
         case = Case.objects.select_related("owner").filter(pk=case_id, group_id=workshop.group_id).first()
         if case is None:
             raise NotFound(_("This case does not belong to the group."))
+        if case.status != Case.POOL and case.pk != workshop.case_id:
+            raise Refused(_("This case is no longer in the pool."))
         if case.owner_id == workshop.facilitator_id:
             raise Refused(_("The facilitator guards the process and cannot be the client."))
         workshop.case = case
@@ -142,10 +144,13 @@ def start(workshop_id: int, *, acting_user) -> Workshop:
         if workshop.case_id is None:
             raise Refused(_("Choose the client and their case before starting."))
         now = timezone.now()
+        Case.objects.filter(pk=workshop.case_id).update(status=Case.TREATED)  # it leaves the pool
         workshop.status, workshop.step, workshop.started_at = Workshop.LIVE, Step.EXPOSE, now
         timer.restart(workshop, planned_seconds(Step.EXPOSE, workshop.short_format, workshop.minutes), now)
         workshop.save(update_fields=["status", "step", "started_at", *timer.TIMER_FIELDS])
         events.record(workshop, "workshop.started", {"step": workshop.step, "timer": timer.state(workshop, now)}, actor=acting_user)
+        for user_id in presence.present_ids(workshop.pk):  # those already in the room are present
+            attendance.mark_present_from_room(workshop.pk, user_id)
         return workshop
 
 
@@ -282,8 +287,12 @@ def _once(model, workshop: Workshop, cid: UUID):
     return model.objects.filter(workshop=workshop, cid=cid).first()
 
 
-def ask_question(workshop_id: int, *, cid, body, acting_user) -> Contribution:
-    return _contribute(workshop_id, Act.ASK_QUESTION, "question", cid, body, acting_user, "question.asked")
+def ask_question(workshop_id: int, *, cid, body, acting_user, anyway=False) -> Contribution:
+    """A clarification question. One that reads as advice in disguise comes back with a hint; the
+    consultant rephrases it, or posts it `anyway` and the facilitator sees it flagged."""
+    return _contribute(
+        workshop_id, Act.ASK_QUESTION, "question", cid, body, acting_user, "question.asked", screen=not anyway
+    )
 
 
 def contribute(workshop_id: int, *, cid, kind, body, acting_user) -> Contribution:
@@ -292,14 +301,18 @@ def contribute(workshop_id: int, *, cid, kind, body, acting_user) -> Contributio
     return _contribute(workshop_id, Act.CONTRIBUTE, kind, cid, body, acting_user, "contribution.added")
 
 
-def _contribute(workshop_id, act, kind, cid, body, acting_user, event_kind) -> Contribution:
+def _contribute(workshop_id, act, kind, cid, body, acting_user, event_kind, screen=False) -> Contribution:
     cid = clean_cid(cid)
     with _locked(workshop_id, acting_user) as (workshop, role):
         if existing := _once(Contribution, workshop, cid):
             return existing
         _require(workshop, role, act)
+        body = clean_text(body)
+        flagged = kind == "question" and advice.is_advice(body)
+        if flagged and screen:
+            raise AdviceHint(advice.hint_text(advice.classify(body)))
         item = Contribution.objects.create(
-            workshop=workshop, author=acting_user, cid=cid, step=workshop.step, kind=kind, body=clean_text(body)
+            workshop=workshop, author=acting_user, cid=cid, step=workshop.step, kind=kind, body=body, flagged=flagged
         )
         events.record(workshop, event_kind, {"contribution": serialize.contribution(item)}, actor=acting_user)
         return item

@@ -4,22 +4,25 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
-from workshops import actions
+from workshops import actions, followup, pool
 from workshops.errors import Invalid
 
-TEXT, INT, LIST = "text", "int", "list"
+TEXT, INT, LIST, FLAG = "text", "int", "list", "flag"
 MAX_INT = 2**31  # what every database's integer columns hold
 
 # type -> (action, {field: kind}); unknown fields are ignored, missing ones are None.
 COMMANDS: dict[str, tuple[Callable, dict[str, str]]] = {
     "designate_case": (actions.designate_case, {"case_id": INT}),
     "start": (actions.start, {}),
+    "vote": (pool.vote, {"votes": LIST}),
+    "report_followup": (followup.report, {"action_id": INT, "followup": TEXT, "comment": TEXT}),
+    "close_plan": (followup.close, {"plan_id": INT}),
     "advance": (actions.advance, {"from_step": INT, "override_reason": TEXT}),
     "go_back": (actions.go_back, {"from_step": INT, "reason": TEXT}),
     "timer": (actions.control_timer, {"op": TEXT, "minutes": INT}),
     "end": (actions.end, {"reason": TEXT}),
     "write_note": (actions.write_note, {"cid": TEXT, "body": TEXT}),
-    "ask_question": (actions.ask_question, {"cid": TEXT, "body": TEXT}),
+    "ask_question": (actions.ask_question, {"cid": TEXT, "body": TEXT, "anyway": FLAG}),
     "answer_question": (actions.answer_question, {"question_id": INT, "body": TEXT}),
     "write_request": (actions.write_request, {"request": TEXT, "help_kinds": LIST}),
     "accept_rules": (actions.accept_rules, {}),
@@ -36,6 +39,8 @@ CASE_COMMAND = "edit_case"  # its fields are the case's own
 
 
 def _coerce(kind: str, value):
+    if kind == FLAG:  # a checkbox: present and "1"/"on"/true, or not
+        return value is True or value in ("1", "on", "true")
     if value is None:
         return [] if kind == LIST else None
     if kind == TEXT:

@@ -15,6 +15,12 @@ class Refused(ActionError):
     code = "refused"
 
 
+class AdviceHint(ActionError):
+    """A clarification "question" that reads as advice: the consultant may rephrase or post anyway."""
+
+    code = "advice"
+
+
 class Forbidden(ActionError):
     """Not a member of this workshop's group."""
 

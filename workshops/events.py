@@ -12,7 +12,12 @@ from workshops.models import Event, Workshop
 
 # Events that change the shape of the room (step, roles, status): browsers re-render it whole.
 STRUCTURAL = frozenset(
-    {"workshop.started", "client.designated", "step.changed", "workshop.ended"}
+    {
+        "workshop.started", "client.designated", "step.changed", "workshop.ended",
+        # The opening of a session: pool, votes and follow-up are re-rendered per viewer, because
+        # the tally is the facilitator's alone.
+        "pool.changed", "votes.updated", "followup.updated", "plan.closed",
+    }
 )
 
 

@@ -176,7 +176,7 @@ class Workshop(models.Model):
     scheduled_at = models.DateTimeField(null=True, blank=True)
     short_format = models.BooleanField(default=False)
     facilitator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="facilitated")
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.RESTRICT)  # goes only with its group
     status = models.CharField(max_length=10, choices=STATUSES, default=PLANNED)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     seq = models.PositiveIntegerField(default=0)  # last event's sequence number
@@ -207,6 +207,7 @@ class Contribution(models.Model):
     body = models.TextField()
     answer = models.TextField(blank=True)
     mark = models.CharField(max_length=10, blank=True)  # "", keep, explore
+    flagged = models.BooleanField(default=False)  # a question posted anyway although it read as advice
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from workshops import attendance
 from workshops.models import Presence
 from workshops.people import display_name
 
@@ -18,6 +19,7 @@ def join(workshop_id: int, user_id: int, channel_name: str) -> None:
         channel_name=channel_name,
         defaults={"workshop_id": workshop_id, "user_id": user_id, "seen_at": timezone.now()},
     )
+    attendance.mark_present_from_room(workshop_id, user_id)  # in a live room: present at its session
 
 
 def seen(channel_name: str) -> None:

@@ -4,8 +4,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from workshops import actions, labels, presence, serialize, timer
-from workshops.models import Case, Evaluation, RuleAcceptance, Workshop
+from workshops import actions, followup, labels, pool, presence, serialize, timer
+from workshops.models import Case, Evaluation, PlannedAction, RuleAcceptance, Workshop
 from workshops.people import role_in
 from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for, next_step, previous_step
 
@@ -77,7 +77,7 @@ def context(workshop: Workshop, user) -> dict:
         "timer": timer.state(workshop, timezone.now()),
         "case": serialize.case(workshop.case) if workshop.case_id else None,
         "client": serialize.person(workshop.case.owner) if workshop.case_id else None,
-        "cases": [serialize.case(c) for c in Case.objects.filter(group=workshop.group).select_related("owner").order_by("title")],
+        "cases": [serialize.case(c) for c in Case.objects.filter(group=workshop.group, status=Case.POOL).select_related("owner").order_by("title")],
         "questions": [c for c in contributions if c["kind"] == "question"],
         "contributions": [c for c in contributions if c["kind"] != "question"],
         "kept": [c for c in contributions if c["mark"] in ("keep", "explore")],
@@ -93,7 +93,40 @@ def context(workshop: Workshop, user) -> dict:
         "evaluation_count": workshop.evaluations.count(),
         "people": presence.people(workshop.pk),
         "log": _log(workshop) if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
+        "opening": opening(workshop, user, me) if workshop.status == Workshop.PLANNED else None,
     }
+
+
+def opening(workshop: Workshop, user, me: dict) -> dict:
+    """Before the six steps: the previous clients' follow-up, then choosing the case.
+    The tally, rotation and suggestion are the facilitator's alone: a vote is a first pass."""
+    session = workshop.session
+    cycle_id = session.cycle_id if session else None
+    plans = [
+        {
+            "id": plan.pk,
+            "title": plan.title,
+            "case": plan.case.title,
+            "client": serialize.person(plan.case.owner),
+            "mine": plan.case.owner_id == user.pk,
+            "actions": [serialize.planned_action(a) for a in plan.actions.all()],
+        }
+        for plan in followup.open_plans(workshop.group_id, before=workshop)
+    ]
+    ctx = {
+        "plans": plans,
+        "followups": PlannedAction.FOLLOWUPS[1:],
+        "pool": [serialize.case(c) for c in pool.in_pool(workshop.group_id)],
+        "can_vote": session is not None and not me["is_facilitator"],
+        "my_votes": pool.my_votes(workshop.session_id, user),
+        "vote_slots": range(pool.VOTES_PER_MEMBER),
+        "voters": pool.voter_count(workshop.session_id),
+    }
+    if me["is_facilitator"]:
+        ctx["tally"] = [{"case": serialize.case(row["case"]), "votes": row["votes"]} for row in pool.tally(session, workshop.group_id)]
+        ctx["rotation"] = pool.rotation(workshop.group_id, cycle_id)
+        ctx["suggestion"] = pool.suggestion(workshop.group_id, cycle_id)
+    return ctx
 
 
 def _log(workshop: Workshop) -> list[dict]:

@@ -16,6 +16,10 @@ def case(c: Case) -> dict:
         "problem": c.problem,
         "tried": c.tried,
         "expectations": c.expectations,
+        "summary": c.summary,
+        "stakes": c.stakes,
+        "urgency": c.urgency,
+        "urgency_label": str(c.get_urgency_display()),
     }
 
 
@@ -28,6 +32,7 @@ def contribution(c: Contribution) -> dict:
         "body": c.body,
         "answer": c.answer,
         "mark": c.mark,
+        "flagged": c.flagged,
         "author": person(c.author),
     }
 
@@ -45,6 +50,9 @@ def planned_action(a: PlannedAction) -> dict:
         "due": a.due.isoformat() if a.due else "",
         "success_sign": a.success_sign,
         "kept": [{"id": k.pk, "body": k.body} for k in a.kept.all()],
+        "followup": a.followup,
+        "followup_label": str(a.get_followup_display()),
+        "followup_comment": a.followup_comment,
     }
 
 

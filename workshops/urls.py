@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from workshops import views
-from workshops.pages import members, records, sessions
+from workshops.pages import members, pool, records, sessions
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("workshops/<int:workshop_id>/", views.workshop_room, name="workshop"),
     path("workshops/<int:workshop_id>/act/", views.workshop_act, name="workshop_act"),
     path("", include(members.urlpatterns)),
+    path("", include(pool.urlpatterns)),
     path("", include(sessions.urlpatterns)),
     path("", include(records.urlpatterns)),
 ]

@@ -2,29 +2,23 @@
 and hands changes to dispatch.perform, like the websocket does."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from workshops import dispatch, room
-from workshops.errors import ActionError, Forbidden, NotFound
+from workshops.errors import ActionError
 from workshops.models import Group, Workshop
 from workshops.pages import members as member_pages
+from workshops.pages import pool as pool_pages
 from workshops.pages import records as record_pages
 from workshops.pages import sessions as session_pages
-from workshops.people import access_group, access_workshop, display_name
+from workshops.pages.access import fetch_or_deny
+from workshops.people import access_group, access_workshop
 
-LIST_FIELDS = {"help_kinds", "kept"}
+LIST_FIELDS = {"help_kinds", "kept", "votes"}
 
 
-def _access(fetch, user, pk):
-    try:
-        return fetch(user, pk)
-    except Forbidden as error:
-        raise PermissionDenied(error.message) from None
-    except NotFound as error:
-        raise Http404(error.message) from None
+_access = fetch_or_deny
 
 
 @login_required
@@ -42,14 +36,10 @@ def home(request):
 def group_detail(request, group_id: int):
     """The group's home between sessions; each area (members, sessions, records) adds its part."""
     group = _access(access_group, request.user, group_id)
-    members = [
-        {"name": display_name(m.user), "role": m.get_role_display()}
-        for m in group.memberships.select_related("user").order_by("user__first_name")
-    ]
-    workshops = group.workshops.select_related("facilitator").order_by("-scheduled_at", "-id")
-    ctx = {"group": group, "members": members, "workshops": workshops}
-    for area in (member_pages, session_pages, record_pages):
+    ctx = {"group": group}
+    for area in (member_pages, pool_pages, session_pages, record_pages):
         ctx.update(area.group_context(group, request.user))
+    ctx["case_draft"] = request.session.pop("case_draft", None)
     return render(request, "workshops/group.html", ctx)
 
 

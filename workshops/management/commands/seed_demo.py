@@ -1,14 +1,18 @@
 """Seed the demo group, its cases and a workshop ready to start; print one sign-in link per member."""
 import json as jsonlib
-from datetime import time, timedelta
+import uuid
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.tokens import signin_path
-from workshops.models import Case, Group, Membership, Workshop
+from workshops import actions, sessions
+from workshops.models import Attendance, Case, Cycle, Group, Membership, Session, Workshop
+from workshops.steps import Step
 
 GROUP = "Groupe Managers Lyon"
 PASSWORD = "codev-demo"
@@ -51,9 +55,41 @@ CASES = {
     },
 }
 
+# The two sessions already held this cycle: whose case, the plan he left with, how it was rated.
+PAST = {
+    "nadia": {
+        "case": {
+            "title": "Faire accepter le télétravail à mon N+1",
+            "summary": "Mon équipe demande deux jours de télétravail ; ma directrice y est opposée.",
+            "stakes": "Deux départs annoncés si rien ne bouge.",
+            "urgency": 3,
+        },
+        "plan": [
+            "Proposer à ma directrice un essai de trois mois avec des indicateurs choisis ensemble",
+            "Demander à deux managers d'autres services comment ils s'y sont pris",
+        ],
+        "scores": [5, 4, 4, 5, 3, 4],
+        "absent": {"emilie"},
+    },
+    "thomas": {
+        "case": {
+            "title": "Un collaborateur brillant qui ne respecte aucun délai",
+            "summary": "Ses livrables sont excellents mais toujours en retard, et l'équipe compense.",
+            "stakes": "La confiance du client principal.",
+            "urgency": 2,
+        },
+        "plan": [
+            "Lui demander comment il organise sa semaine, sans juger",
+            "Fixer avec lui un point d'étape à mi-parcours sur le prochain livrable",
+        ],
+        "scores": [4, 4, 5, 3, 4, 4],
+        "absent": set(),
+    },
+}
+
 
 class Command(BaseCommand):
-    help = "Create the demo group (8 members), two cases and a workshop ready to start."
+    help = "Create the demo group (8 members) in its cycle: two sessions held, tonight's ready to open."
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
@@ -65,8 +101,9 @@ class Command(BaseCommand):
             if fresh:
                 Group.objects.filter(name=GROUP).delete()
             users = self._members()
+            coordinator = self._coordinator()
             group = Group.objects.filter(name=GROUP).first() or self._group(users)
-            workshop = group.workshops.order_by("-id").first()
+            workshop = group.sessions.get(number=3).workshops.order_by("id").first()
             if workshop.status != Workshop.PLANNED:  # the demo always offers a workshop to start
                 workshop = self._next_session(group, workshop)
         links = [
@@ -78,14 +115,16 @@ class Command(BaseCommand):
             }
             for u in users
         ]
+        coordinator_link = {"username": coordinator.username, "name": coordinator.get_full_name(), "role": "coordinatrice", "url": base_url.rstrip("/") + signin_path(coordinator)}
         if options["json"]:
-            self.stdout.write(_json_dumps({"workshop": workshop.pk, "links": links}))
+            self.stdout.write(_json_dumps({"workshop": workshop.pk, "links": links, "coordinator": coordinator_link}))
             return
         self.stdout.write(f"\n{GROUP} — {workshop.title}\n")
         self.stdout.write(f"Salle de l'atelier : {base_url.rstrip('/')}/workshops/{workshop.pk}/\n")
         self.stdout.write("Liens de connexion (un clic, usage unique ; ouvrez-les dans des profils de navigateur différents) :\n")
         for link in links:
             self.stdout.write(f"  {link['name']:<16} {link['role']:<24} {link['url']}\n")
+        self.stdout.write(f"  {coordinator_link['name']:<16} {coordinator_link['role']:<24} {coordinator_link['url']}\n")
         self.stdout.write(f"Mot de passe de démonstration pour tous : {PASSWORD}\n\n")
 
     def _members(self):
@@ -99,6 +138,16 @@ class Command(BaseCommand):
             users.append(user)
         return users
 
+    @staticmethod
+    def _coordinator():
+        """The organisation's training coordinator: imports reporting lines, sees no content."""
+        user, created = get_user_model().objects.get_or_create(username="helene", defaults={"first_name": "Hélène", "last_name": "Durand"})
+        if created:
+            user.set_password(PASSWORD)
+            user.save()
+            user.user_permissions.add(Permission.objects.get(codename="coordinate", content_type__app_label="workshops"))
+        return user
+
     def _group(self, users):
         group = Group.objects.create(name=GROUP)
         for i, user in enumerate(users):
@@ -106,24 +155,59 @@ class Command(BaseCommand):
         by_name = {u.username: u for u in users}
         for owner, fields in CASES.items():
             Case.objects.create(group=group, owner=by_name[owner], **fields)
+        facilitator = users[0]
         today = timezone.localdate()
-        Workshop.objects.create(
-            group=group,
-            title="Séance 3 — co-développement",
-            scheduled_at=timezone.make_aware(timezone.datetime.combine(today + timedelta(days=0), time(18, 0))),
-            facilitator=users[0],
-        )
+        at_six = lambda day: timezone.make_aware(datetime.combine(day, time(18, 0)))  # noqa: E731
+        cycle = Cycle.objects.create(group=group, title="Cycle 2026-2027", rhythm=Cycle.MONTHLY)
+        # One session per participant, monthly: two are behind us, the third is tonight.
+        for number in range(1, len(users)):
+            sessions.plan_session(
+                group, facilitator=facilitator, number=number, cycle=cycle, place="Salle Confluence, 2e étage",
+                starts_at=at_six(today + timedelta(days=28 * (number - 3))),
+            )
+        for number, (owner, story) in enumerate(PAST.items(), start=1):
+            self._play_past(group.sessions.get(number=number), by_name, by_name[owner], story)
         return group
 
     @staticmethod
+    def _play_past(session, by_name, owner, story):
+        """A past session played through the domain actions, then dated back to its evening."""
+        facilitator = session.facilitator
+        case = Case.objects.create(group=session.group, owner=owner, **story["case"])
+        workshop = session.workshops.get()
+        actions.designate_case(workshop.pk, case.pk, acting_user=facilitator)
+        actions.start(workshop.pk, acting_user=facilitator)
+        members = [m.user for m in session.group.memberships.select_related("user") if m.user_id != facilitator.pk]
+        for step in (Step.CLARIFICATION, Step.CONTRAT):
+            actions.advance(workshop.pk, from_step=step - 1, acting_user=facilitator)
+        for member in members:
+            actions.accept_rules(workshop.pk, acting_user=member)
+        for step in (Step.CONSULTATION, Step.PLAN):
+            actions.advance(workshop.pk, from_step=step - 1, acting_user=facilitator)
+        for what in story["plan"]:
+            actions.add_action(workshop.pk, cid=str(uuid.uuid4()), what=what, acting_user=owner)
+        actions.advance(workshop.pk, from_step=Step.PLAN, acting_user=facilitator)
+        for member, score in zip(members, story["scores"], strict=False):
+            actions.evaluate(workshop.pk, score=score, acting_user=member)
+        actions.end(workshop.pk, acting_user=facilitator)
+        started = session.starts_at
+        Workshop.objects.filter(pk=workshop.pk).update(started_at=started, ended_at=started + timedelta(hours=3))
+        for member in [facilitator, *members]:
+            if member.username not in story["absent"]:
+                Attendance.objects.create(session=session, user=member, source=Attendance.FACILITATOR)
+
+    @staticmethod
     def _next_session(group, previous):
-        number = group.workshops.count() + 3  # the demo group's first workshop is its 3rd session
-        return Workshop.objects.create(
-            group=group,
-            title=f"Séance {number} — co-développement",
-            scheduled_at=timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1),
-            facilitator=previous.facilitator,
-        )
+        """The next session of the cycle not yet held, brought forward to the coming hour."""
+        upcoming = group.sessions.filter(workshops__status=Workshop.PLANNED).order_by("number").first()
+        starts_at = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        if upcoming is None:
+            number = group.sessions.count() + 1
+            upcoming = sessions.plan_session(group, facilitator=previous.facilitator, number=number, starts_at=starts_at)
+        else:
+            Session.objects.filter(pk=upcoming.pk).update(starts_at=starts_at)
+            upcoming.workshops.filter(status=Workshop.PLANNED).update(scheduled_at=starts_at)
+        return upcoming.workshops.filter(status=Workshop.PLANNED).order_by("id").first()
 
     @staticmethod
     def _role(user, workshop) -> str:

@@ -3,6 +3,7 @@
 // queues what is typed while offline and catches up after a reconnect.
 
 const room = document.getElementById("room");
+document.documentElement.classList.add("js");  // CSS hides what only helps without JavaScript
 const workshopId = room.dataset.workshop;
 const conn = document.getElementById("connection");
 const toast = document.getElementById("toast");
@@ -40,7 +41,7 @@ function settle(ref) {
 }
 
 // --- forms -----------------------------------------------------------------------------------
-const LISTS = new Set(["help_kinds", "kept"]);
+const LISTS = new Set(["help_kinds", "kept", "votes"]);
 
 function formKey(form) { return form.dataset.key || form.dataset.type; }
 
@@ -95,7 +96,7 @@ function acknowledged(ref) {
   settle(ref);
   const form = formFor(ref);
   if (!form) return;
-  form.classList.remove("pending");
+  form.classList.remove("pending", "hinted");
   delete form.dataset.ref;
   if (form.hasAttribute("data-keep")) return;
   form.querySelectorAll("textarea, input[name]:not([type=hidden]):not([type=checkbox]):not([type=radio])").forEach((field) => {
@@ -107,13 +108,15 @@ function acknowledged(ref) {
   if (cid) cid.value = uuid();
 }
 
-function refused(ref, text) {
+function refused(ref, text, code) {
   if (ref != null) settle(ref);
   const form = ref != null && formFor(ref);
   if (form) {
     form.classList.remove("pending");
     delete form.dataset.ref;
     showFormError(form, text);
+    // Advice in disguise: the hint stays by the form, which now offers "post it anyway".
+    if (code === "advice") { form.classList.add("hinted"); return; }
   }
   flash(text);
 }
@@ -184,7 +187,7 @@ function onMessage(raw) {
     case "synced": lastSeq = Math.max(lastSeq, msg.seq); syncing = false; break;
     case "presence": msg.ops.forEach(apply); break;
     case "ack": acknowledged(msg.ref); break;
-    case "error": refused(msg.ref, msg.message); break;
+    case "error": refused(msg.ref, msg.message, msg.code); break;
     case "pong": if (msg.seq > lastSeq && !syncing) requestSync(); break;
   }
 }
