@@ -5,9 +5,10 @@ from django.http import Http404
 from workshops.errors import Forbidden, NotFound
 
 
-def fetch_or_deny(fetch, user, pk):
+def fetch_or_deny(fetch, *args):
+    """`fetch(*args)`, with Forbidden as 403 and NotFound as 404."""
     try:
-        return fetch(user, pk)
+        return fetch(*args)
     except Forbidden as error:
         raise PermissionDenied(error.message) from None
     except NotFound as error:

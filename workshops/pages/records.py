@@ -7,28 +7,19 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from workshops import evaluations, journal, records
-from workshops.errors import Forbidden, Invalid, NotFound, Refused
+from workshops.errors import Invalid, Refused
 from workshops.models import Workshop
+from workshops.pages.access import fetch_or_deny
 from workshops.pdf import markdown_download, pdf_download
 from workshops.people import access_group, access_workshop, display_name
 
-
-def _http(fetch, *args):
-    """Domain refusals as HTTP ones, like views._access (imported from here it would be circular)."""
-    try:
-        return fetch(*args)
-    except Forbidden as error:
-        raise PermissionDenied(error.message) from None
-    except NotFound as error:
-        raise Http404(error.message) from None
+_http = fetch_or_deny
 
 
 # --- the journal ---------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -16,21 +15,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from workshops import attendance, calendar, pdf, sessions
-from workshops.errors import ActionError, Forbidden, NotFound
+from workshops.errors import ActionError
 from workshops.models import Cycle, Session
+from workshops.pages.access import fetch_or_deny
 from workshops.people import access_group, display_name
 from workshops.steps import STEPS, Step
 
 # --- access -------------------------------------------------------------------------------
 
 
-def _access(fetch, user, pk):
-    try:
-        return fetch(user, pk)
-    except Forbidden as error:
-        raise PermissionDenied(error.message) from None
-    except NotFound as error:
-        raise Http404(error.message) from None
+_access = fetch_or_deny
 
 
 def _managed_session(request, session_id: int) -> Session:

@@ -85,6 +85,40 @@ function restoreDrafts() {
   });
 }
 
+// A re-render (someone else voted, the step changed…) must not undo choices being made in a form
+// not yet sent: what differs from the server's defaults is carried over, field by field.
+function changed(field) {
+  if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+  if (field.tagName === "SELECT") return [...field.options].some((o) => o.selected !== o.defaultSelected);
+  return field.value !== field.defaultValue;
+}
+
+function uniqueForms() {
+  const forms = [...room.querySelectorAll("form.act")];
+  const count = {};
+  forms.forEach((f) => { count[formKey(f)] = (count[formKey(f)] || 0) + 1; });
+  return forms.filter((f) => count[formKey(f)] === 1);  // only a form we can find again for sure
+}
+
+function unsentEdits() {
+  const edits = [];
+  uniqueForms().forEach((form) => {
+    form.querySelectorAll("select[name], input[name]:not([type=hidden]), textarea[name]").forEach((field, index) => {
+      if (changed(field)) edits.push({ key: formKey(form), index, value: field.value, checked: field.checked });
+    });
+  });
+  return edits;
+}
+
+function reapply(edits) {
+  for (const edit of edits) {
+    const form = uniqueForms().find((f) => formKey(f) === edit.key);
+    const field = form && form.querySelectorAll("select[name], input[name]:not([type=hidden]), textarea[name]")[edit.index];
+    if (!field) continue;
+    if (field.type === "checkbox" || field.type === "radio") field.checked = edit.checked; else field.value = edit.value;
+  }
+}
+
 function formFor(ref) { return room.querySelector(`form.act[data-ref="${CSS.escape(String(ref))}"]`); }
 
 function showFormError(form, text) {
@@ -138,8 +172,10 @@ function fragment(html) {
 function apply(op) {
   if (op.op === "room") {
     const focused = document.activeElement && document.activeElement.name;
+    const edits = unsentEdits();
     room.innerHTML = op.html;
     restoreDrafts();
+    reapply(edits);
     startTimer();
     if (focused) { const again = room.querySelector(`[name="${CSS.escape(focused)}"]`); if (again) again.focus(); }
   } else if (op.op === "upsert") {
