@@ -31,7 +31,9 @@ def free_port() -> int:
 def prepare(env: dict) -> tuple[int, dict[str, str], list[str]]:
     """Migrate, seed, run the workshop to the consultation; return session cookies by username."""
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "seed_demo", "--fresh", "--json"], cwd=ROOT, env=env, check=True, capture_output=True)
+    seeded = subprocess.run([sys.executable, "manage.py", "seed_demo", "--fresh", "--json"], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True)
+    workshop_id = json.loads(seeded.stdout)["workshop"]  # the demo's workshop ready to start (it keeps past ones too)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -44,21 +46,27 @@ def prepare(env: dict) -> tuple[int, dict[str, str], list[str]]:
     from workshops import actions
     from workshops.models import Case, Workshop
 
-    workshop = Workshop.objects.get()
+    workshop = Workshop.objects.get(pk=workshop_id)
     claire = workshop.facilitator
-    case = Case.objects.get(owner__username="marc")
-    actions.designate_case(workshop.pk, case.pk, acting_user=claire)
+    if workshop.case_id is None:
+        case = Case.objects.get(owner__username="marc", group=workshop.group, status=Case.POOL)
+        actions.designate_case(workshop.pk, case.pk, acting_user=claire)
     actions.start(workshop.pk, acting_user=claire)
-    for step in (1, 2, 3):
+    for step in (1, 2):
         actions.advance(workshop.pk, from_step=step, acting_user=claire)
+    members = User.objects.filter(memberships__group=workshop.group)
+    for user in members.exclude(pk=claire.pk):  # the contract: the rules accepted before the consultation
+        actions.accept_rules(workshop.pk, acting_user=user)
+    actions.advance(workshop.pk, from_step=3, acting_user=claire)
     cookies = {}
-    for user in User.objects.all():
+    for user in members:
         s = SessionStore()
         s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
         s[HASH_SESSION_KEY] = user.get_session_auth_hash()
         s.create()
         cookies[user.username] = s.session_key
-    consultants = [u for u in cookies if u not in ("claire", "marc")]
+    client = Workshop.objects.select_related("case__owner").get(pk=workshop.pk).case.owner.username
+    consultants = [u for u in cookies if u not in (claire.username, client)]
     return workshop.pk, cookies, consultants
 
 

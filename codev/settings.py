@@ -40,10 +40,12 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "workshops",
+    "privacy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "codev.security.content_security_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -135,10 +137,65 @@ STATIC_ROOT = env_str("STATIC_ROOT") or None  # set for collectstatic in product
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Web hardening (docs/security.md, "Web hardening") ---------------------------------------
+# Production sets CODEV_HTTPS=1 (the site is reached over https only): secure cookies, redirect to
+# https, HSTS; `manage.py check --deploy` is then clean. Left off, plain http on 127.0.0.1 works
+# for `make demo`. Each piece can also be set alone by its own variable.
+CODEV_HTTPS = env_bool("CODEV_HTTPS", False)
+# How many reverse proxies in front of Django append to X-Forwarded-For and set X-Forwarded-Proto.
+# 0 when there is none, or when the ASGI server already resolves them (uvicorn --proxy-headers
+# --forwarded-allow-ips, as in deploy/Procfile): REMOTE_ADDR and the scheme are then right already.
+TRUSTED_PROXY = env_int("TRUSTED_PROXY", 0)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", CODEV_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if CODEV_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Preloading is a decision about the whole registrable domain (its apex must send the header and
+# be submitted to the browsers' list), not about the one host Codev runs on: opt-in, not a warning.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # sign-in and invitation tokens are in URLs: never sent away
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # and CSP frame-ancestors 'none' (codev/security.py)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", CODEV_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    # Browsers keep a __Host- cookie only if it is secure, host-only and for the whole site: a
+    # sibling subdomain can neither plant nor overwrite it.
+    SESSION_COOKIE_NAME = "__Host-codev_session"
+    CSRF_COOKIE_NAME = "__Host-codev_csrftoken"
+
+# Argon2 first: new passwords are hashed with it, and older hashes (PBKDF2…) still verify and are
+# re-hashed with Argon2 at their owner's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# The cache holds the throttle's counters (codev/throttle.py). Several workers must share them:
+# Redis with REDIS_URL, as for events. Without Redis, Codev runs as one process (the in-memory
+# channel layer already requires it), so that process's memory counts exactly, needs no table
+# (DatabaseCache would need createcachetable) and adds no write to SQLite, whose single writer
+# serves the rooms. A restart forgets the counts: at most LIMIT more tries per restart.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("REDIS_PREFIX", "codev"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "codev"}}
 
 # Limits that protect the room: free text and websocket frames.
 CODEV_MAX_TEXT = 5000
@@ -166,3 +223,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Codev <codev@localhost>")
 
 # Where the site is reached from outside: links in e-mails sent without a request (reminders).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Encryption of what participants write (codev/crypto.py): comma-separated Fernet keys, newest first.
+CODEV_ENCRYPTION_KEYS = env_list("CODEV_ENCRYPTION_KEYS", [])
+
+# Retention (privacy/retention.py): content of ended workshops is purged after this many months
+# (`manage.py purge_expired`, daily from cron); a group's facilitator may set 1 to 120 for his group.
+CODEV_RETENTION_MONTHS = env_int("CODEV_RETENTION_MONTHS", 12)

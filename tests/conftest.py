@@ -16,6 +16,18 @@ def _fast_settings(settings):
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """Each test its own cache (the throttle's counters live there): the configured backend under
+    a key prefix of its own, so one test's failed sign-ins never lock the next one out and parallel
+    runs sharing one Redis never meet; nothing is ever flushed."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    cache = dict(settings.CACHES["default"], KEY_PREFIX=prefix)
+    if cache["BACKEND"].endswith("LocMemCache"):
+        cache["LOCATION"] = prefix  # a store of its own, empty
+    settings.CACHES = {**settings.CACHES, "default": cache}
+
+
 @dataclass
 class Cast:
     group: Group

@@ -161,7 +161,7 @@ def test_two_facilitator_tabs_racing_move_the_step_once(cast):
         t.join()
     assert sorted(outcomes) == ["conflict", "moved"]
     assert Workshop.objects.get(pk=w.pk).step == Step.CONTRAT
-    assert Event.objects.filter(workshop=w, kind="step.changed", payload__step=3).count() == 1
+    assert [e.payload["step"] for e in Event.objects.filter(workshop=w, kind="step.changed")].count(3) == 1
 
 
 def test_ending_early_needs_a_reason(cast):

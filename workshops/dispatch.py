@@ -50,7 +50,7 @@ def _coerce(kind: str, value):
     if kind == INT:
         if isinstance(value, bool):
             raise Invalid(_("A number was expected."))
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
+        if isinstance(value, str) and value.strip().removeprefix("-").isdecimal() and len(value) < 12:
             value = int(value)
         if isinstance(value, int):
             if abs(value) >= MAX_INT:

@@ -49,7 +49,7 @@ class LinkGone(Refused):
 @transaction.atomic
 def create_group(name: str, *, acting_user) -> Group:
     """A new group; whoever creates it is its facilitator."""
-    name = " ".join((name or "").split())  # one line: it goes into e-mail subjects
+    name = " ".join((name or "").replace("\x00", "").split())  # one line: it goes into e-mail subjects
     if not name:
         raise Invalid(_("Give the group a name."))
     if len(name) > Group._meta.get_field("name").max_length:
@@ -418,7 +418,7 @@ def accept_invitation(token: str, *, first_name: str = "", last_name: str = ""):
     """Join the group with the link: the account owning the address (the link proves it) or a new
     one without a password. Returns (user, group). Reporting lines are checked again: they may have
     been declared since the invitation was sent."""
-    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    first_name, last_name = (first_name or "").replace("\x00", "").strip(), (last_name or "").replace("\x00", "").strip()
     if len(first_name) > MAX_NAME or len(last_name) > MAX_NAME:
         raise Invalid(_("Names are limited to 150 characters."))
     with transaction.atomic():
@@ -519,3 +519,184 @@ def _as_id(value) -> int:
     except (TypeError, ValueError):
         return 0
     return number if 0 < number < 2**63 else 0
+
+
+# --- the coordinator's groups ---------------------------------------------------------------------
+# The coordinator (training or HR) creates groups and names their facilitator. He never becomes a
+# member: what a group says stays out of his reach. His refusals name no member either.
+
+
+def check_coordinator(user) -> None:
+    if not may_coordinate(user):
+        raise Forbidden(_("Only the coordinator can do this."))
+
+
+def _group_name(name: str) -> str:
+    """The name on one line (it goes into e-mail subjects), as create_group wants it."""
+    name = " ".join((name or "").replace("\x00", "").split())
+    if not name:
+        raise Invalid(_("Give the group a name."))
+    if len(name) > Group._meta.get_field("name").max_length:
+        raise Invalid(_("The group's name is too long (200 characters at most)."))
+    return name
+
+
+def _facilitator_email(raw: str) -> str:
+    if not (raw or "").strip():
+        raise Invalid(_("Enter the facilitator's e-mail address."))
+    return normalise_email(raw)
+
+
+def _account_for(email: str):
+    """The active account with this address, or a new one without a password: the e-mailed link
+    signs its owner in, as it does for invited members."""
+    user = user_by_email(email)
+    if user is not None:
+        return user
+    if get_user_model().objects.filter(username__iexact=email).exists():
+        raise Refused(_("The account with this address is deactivated."))
+    user = get_user_model()(username=email, email=email)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def _refuse_hierarchy_unnamed(group: Group, email: str) -> None:
+    """The no-hierarchy rule for a facilitator the coordinator names: the refusal says there is a
+    line, never with whom (the coordinator does not learn who the members are)."""
+    people = _people_of(group)
+    if any(other in people and other != email for other in linked_emails(email)):
+        raise Refused(
+            _("%(address)s is in a reporting line with a member of this group: choose another facilitator.") % {"address": email}
+        )
+
+
+def _invite_facilitator(group: Group, email: str, *, acting_user, join_url) -> Invitation:
+    """A one-time link, like a member's invitation: it signs the facilitator in and opens his group."""
+    group.invitations.filter(email=email, accepted_at__isnull=True).delete()
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(group=group, email=email, token_hash=_hash(token), invited_by=acting_user)
+    inviter = display_name(acting_user)
+    expiry = formats.date_format(timezone.localtime(expires_at(invitation)), "DATETIME_FORMAT")
+    values = {"group": group.name, "inviter": inviter, "link": join_url(token), "expires": expiry}
+    subject = _("You are invited to facilitate the co-development group “%(group)s”") % values
+    body = "\n\n".join(
+        [
+            _("%(inviter)s, who coordinates the co-development groups, asks you to facilitate the group “%(group)s” on Codev.") % values,
+            _(
+                "As facilitator you guide the six steps and guard the process: you invite the members, plan the "
+                "sessions and start the workshops. You do not bring a case yourself."
+            ),
+            _("To join, open this link (no password needed):\n%(link)s") % values,
+            _("It works only once, until %(expires)s (after that, ask %(inviter)s for a new one).") % values,
+            _("If you cannot take this role, tell %(inviter)s.") % values,
+        ]
+    )
+    try:
+        send_mail(" ".join(subject.split()), body, None, [email])
+    except OSError as error:  # the caller's transaction rolls back: nothing half-made remains
+        raise Refused(_("The invitation to %(address)s could not be sent: %(error)s") % {"address": email, "error": error}) from None
+    return invitation
+
+
+def create_group_for(name: str, facilitator_email: str, *, acting_user, join_url) -> Group:
+    """The coordinator creates a group and names its facilitator: the account with that address,
+    or a new one. The facilitator gets a one-time link by e-mail; the coordinator does not join."""
+    check_coordinator(acting_user)
+    name = _group_name(name)
+    email = _facilitator_email(facilitator_email)
+    with transaction.atomic():
+        user = _account_for(email)
+        group = Group.objects.create(name=name)
+        Membership.objects.create(group=group, user=user, role=Membership.FACILITATOR)
+        _invite_facilitator(group, email, acting_user=acting_user, join_url=join_url)
+    return group
+
+
+def _planned_sessions_follow(group: Group, user) -> None:
+    """As in hand_over: what has not started moves to the new facilitator; the past keeps its own."""
+    started = Workshop.objects.filter(group=group, session__isnull=False).exclude(status=Workshop.PLANNED)
+    Session.objects.filter(group=group).exclude(pk__in=started.values("session_id")).update(facilitator=user)
+    Workshop.objects.filter(group=group, status=Workshop.PLANNED).update(facilitator=user)
+
+
+def assign_facilitator(group: Group, facilitator_email: str, *, acting_user, join_url) -> Handover:
+    """The coordinator names another facilitator. The role passes as with hand_over: the previous
+    facilitator stays a member, planned sessions follow the new one. Someone who is not a member
+    yet joins as facilitator and gets a one-time link; a member is told by e-mail."""
+    check_coordinator(acting_user)
+    email = _facilitator_email(facilitator_email)
+    with transaction.atomic():
+        Group.objects.select_for_update().get(pk=group.pk)
+        current = facilitator_of(group)
+        user = user_by_email(email)
+        if user is not None and current is not None and user.pk == current.pk:
+            raise Invalid(_("%(address)s is already the facilitator of this group.") % {"address": email})
+        if user is not None and may_coordinate(user):
+            # Else coordinating would be a way into what a group has said: its past workshops.
+            raise Refused(_("A coordinator cannot be named facilitator of an existing group: name someone else."))
+        workshops = Workshop.objects.select_for_update().filter(group=group).exclude(status=Workshop.ENDED)
+        if any(w.status == Workshop.LIVE for w in workshops):
+            raise Refused(_("A workshop of this group is live: hand the role over once it has ended."))
+        _refuse_hierarchy_unnamed(group, email)
+        user = user or _account_for(email)
+        target, joins = Membership.objects.get_or_create(group=group, user=user, defaults={"role": Membership.FACILITATOR})
+        group.memberships.filter(role=Membership.FACILITATOR).exclude(pk=target.pk).update(role=Membership.MEMBER)
+        group.memberships.filter(pk=target.pk).update(role=Membership.FACILITATOR)
+        _planned_sessions_follow(group, user)
+        handover = Handover.objects.create(group=group, from_user=current, to_user=user)
+        if joins:
+            _invite_facilitator(group, email, acting_user=acting_user, join_url=join_url)
+    if not joins:
+        _tell_assigned_facilitator(handover, acting_user)
+    _tell_previous_facilitator(handover, acting_user)
+    return handover
+
+
+def _tell_assigned_facilitator(handover: Handover, coordinator) -> None:
+    """A member named facilitator by the coordinator: an e-mail (the group page tells him too)."""
+    address = handover.to_user.email or (handover.to_user.username if "@" in handover.to_user.username else "")
+    if not address:
+        return
+    values = {
+        "group": handover.group.name,
+        "name": display_name(coordinator),
+        "date": formats.date_format(timezone.localtime(handover.at), "DATETIME_FORMAT"),
+    }
+    subject = _("You are now the facilitator of “%(group)s”") % values
+    body = "\n\n".join(
+        [
+            _("%(name)s, who coordinates the co-development groups, made you the facilitator of “%(group)s” on %(date)s.") % values,
+            _(
+                "As facilitator you guide the six steps and guard the process: you plan the sessions, invite "
+                "members and start the workshops. The sessions already planned are now yours to facilitate."
+            ),
+        ]
+    )
+    try:
+        send_mail(" ".join(subject.split()), body, None, [address])
+    except OSError:
+        logger.warning("Could not e-mail the new facilitator of group %s", handover.group_id, exc_info=True)
+
+
+def _tell_previous_facilitator(handover: Handover, coordinator) -> None:
+    """The facilitator replaced by the coordinator learns it, and by whom: such a change is never silent."""
+    previous = handover.from_user
+    address = previous.email if previous is not None else ""
+    if not address:
+        return
+    values = {
+        "group": handover.group.name,
+        "coordinator": display_name(coordinator),
+        "name": display_name(handover.to_user),
+        "date": formats.date_format(timezone.localtime(handover.at), "DATETIME_FORMAT"),
+    }
+    subject = _("A new facilitator for “%(group)s”") % values
+    body = _(
+        "%(coordinator)s, who coordinates the co-development groups, named %(name)s facilitator of “%(group)s” "
+        "in your place on %(date)s. You stay a member of the group."
+    ) % values
+    try:
+        send_mail(" ".join(subject.split()), body, None, [address])
+    except OSError:
+        logger.warning("Could not e-mail the previous facilitator of group %s", handover.group_id, exc_info=True)

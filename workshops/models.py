@@ -2,6 +2,9 @@
 
 State changes go through workshops.actions, never through .save() elsewhere: actions keep the
 event log and its sequence numbers right.
+
+What people wrote is encrypted at rest (codev/fields.py): those fields cannot be filtered or
+ordered by the database. Names, e-mails, dates, statuses and workshop titles ("Séance 3") are not.
 """
 import uuid
 
@@ -9,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from codev.fields import EncryptedJSONField, EncryptedTextField
 
 User = settings.AUTH_USER_MODEL
 
@@ -84,16 +89,16 @@ class Case(models.Model):
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="cases")
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cases")
-    title = models.CharField(_("title"), max_length=200)
-    summary = models.TextField(_("short description"), blank=True)
-    stakes = models.TextField(_("stakes"), blank=True)
+    title = EncryptedTextField(_("title"))  # 200 characters at most: checked by the domain (pool, actions)
+    summary = EncryptedTextField(_("short description"), blank=True)
+    stakes = EncryptedTextField(_("stakes"), blank=True)
     urgency = models.PositiveSmallIntegerField(_("urgency"), choices=URGENCIES, default=2)
     status = models.CharField(max_length=10, choices=STATUSES, default=POOL)
     created_at = models.DateTimeField(default=timezone.now)
-    context = models.TextField(_("context"), blank=True)
-    problem = models.TextField(_("problem"), blank=True)
-    tried = models.TextField(_("what I tried"), blank=True)
-    expectations = models.TextField(_("what I expect"), blank=True)
+    context = EncryptedTextField(_("context"), blank=True)
+    problem = EncryptedTextField(_("problem"), blank=True)
+    tried = EncryptedTextField(_("what I tried"), blank=True)
+    expectations = EncryptedTextField(_("what I expect"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -183,7 +188,7 @@ class Workshop(models.Model):
     timer_duration = models.PositiveIntegerField(default=0)  # seconds planned, extensions included
     timer_elapsed = models.FloatField(default=0)  # seconds run before timer_started_at
     timer_started_at = models.DateTimeField(null=True, blank=True)  # null while paused
-    request = models.TextField(blank=True)  # "Aidez-moi à …"
+    request = EncryptedTextField(blank=True)  # "Aidez-moi à …"
     help_kinds = models.JSONField(default=list, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -204,8 +209,8 @@ class Contribution(models.Model):
     cid = models.UUIDField(default=uuid.uuid4)  # chosen by the browser: a retry is stored once
     step = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20)  # question, idea, experience, resource, perspective
-    body = models.TextField()
-    answer = models.TextField(blank=True)
+    body = EncryptedTextField()
+    answer = EncryptedTextField(blank=True)
     mark = models.CharField(max_length=10, blank=True)  # "", keep, explore
     flagged = models.BooleanField(default=False)  # a question posted anyway although it read as advice
     created_at = models.DateTimeField(auto_now_add=True)
@@ -220,7 +225,7 @@ class PrivateNote(models.Model):
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     cid = models.UUIDField(default=uuid.uuid4)
     step = models.PositiveSmallIntegerField()
-    body = models.TextField()
+    body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -233,17 +238,17 @@ class PlannedAction(models.Model):
 
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="actions")
     cid = models.UUIDField(default=uuid.uuid4)
-    what = models.TextField()
-    first_step = models.TextField(blank=True)
+    what = EncryptedTextField()
+    first_step = EncryptedTextField(blank=True)
     due = models.DateField(null=True, blank=True)
-    success_sign = models.TextField(blank=True)
+    success_sign = EncryptedTextField(blank=True)
     kept = models.ManyToManyField(Contribution, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     # Follow-up at later sessions ("retour"): the client says where each action stands.
     OPEN, DONE, IN_PROGRESS, DROPPED = "", "done", "in_progress", "dropped"
     FOLLOWUPS = [(OPEN, _("not reported yet")), (DONE, _("done")), (IN_PROGRESS, _("in progress")), (DROPPED, _("dropped"))]
     followup = models.CharField(max_length=12, choices=FOLLOWUPS, blank=True, default=OPEN)
-    followup_comment = models.TextField(blank=True)
+    followup_comment = EncryptedTextField(blank=True)
     followup_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -255,7 +260,7 @@ class Learning(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="learnings")
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     cid = models.UUIDField(default=uuid.uuid4)
-    body = models.TextField()
+    body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -267,7 +272,7 @@ class Evaluation(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="evaluations")
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField()
-    comment = models.TextField(blank=True)
+    comment = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -278,7 +283,7 @@ class JournalEntry(models.Model):
     """A free entry in a member's private learning journal. Nobody else ever reads it."""
 
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="journal_entries")
-    body = models.TextField()
+    body = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -310,7 +315,7 @@ class Event(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=40)
-    payload = models.JSONField(default=dict)
+    payload = EncryptedJSONField(default=dict)
     audience = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,5 +1,7 @@
 """What one member sees of a room, as template context: built for the page and for the socket,
 so both render the very same templates."""
+import unicodedata
+
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -77,7 +79,7 @@ def context(workshop: Workshop, user) -> dict:
         "timer": timer.state(workshop, timezone.now()),
         "case": serialize.case(workshop.case) if workshop.case_id else None,
         "client": serialize.person(workshop.case.owner) if workshop.case_id else None,
-        "cases": [serialize.case(c) for c in Case.objects.filter(group=workshop.group, status=Case.POOL).select_related("owner").order_by("title")],
+        "cases": [serialize.case(c) for c in _by_title(Case.objects.filter(group=workshop.group, status=Case.POOL).select_related("owner"))],
         "questions": [c for c in contributions if c["kind"] == "question"],
         "contributions": [c for c in contributions if c["kind"] != "question"],
         "kept": [c for c in contributions if c["mark"] in ("keep", "explore")],
@@ -95,6 +97,14 @@ def context(workshop: Workshop, user) -> dict:
         "log": _log(workshop) if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
         "opening": opening(workshop, user, me) if workshop.status == Workshop.PLANNED else None,
     }
+
+
+def _by_title(cases) -> list[Case]:
+    """Titles are encrypted at rest: the database cannot order them. Accents aside, as a reader would."""
+    def key(case):
+        bare = "".join(c for c in unicodedata.normalize("NFKD", case.title) if not unicodedata.combining(c))
+        return bare.casefold(), case.title, case.pk
+    return sorted(cases, key=key)
 
 
 def opening(workshop: Workshop, user, me: dict) -> dict:

@@ -111,7 +111,7 @@ def clean_minutes(raw) -> dict[str, int]:
     cleaned = {}
     for step in Step:
         value = raw.get(str(int(step)), raw.get(int(step)))
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal():
             value = int(value.strip())
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise Invalid(
@@ -151,9 +151,15 @@ def _clean_video_url(value) -> str:
     return value
 
 
+YEARS_AROUND = 10  # a session is planned, or corrected, within this many years of today
+
+
 def _clean_starts_at(value) -> datetime:
     if not isinstance(value, datetime):
         raise Invalid(_("Give the date and time of the session."))
+    # Years only: near year 1 or 9999, any arithmetic on the date (time zone, end, next dates) overflows.
+    if abs(value.year - timezone.now().year) > YEARS_AROUND:
+        raise Invalid(_("Give a date within %(years)d years of today.") % {"years": YEARS_AROUND})
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
@@ -203,7 +209,7 @@ def default_count(group: Group) -> int:
 
 
 def _clean_count(count) -> int:
-    if isinstance(count, str) and count.strip().isdigit():
+    if isinstance(count, str) and count.strip().isdecimal():
         count = int(count)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_SESSIONS_PER_CYCLE:
         raise Invalid(_("A cycle has between 1 and %(max)d sessions.") % {"max": MAX_SESSIONS_PER_CYCLE})

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from workshops import views
-from workshops.pages import members, pool, records, sessions
+from workshops.pages import coordination, members, pool, records, sessions
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include(pool.urlpatterns)),
     path("", include(sessions.urlpatterns)),
     path("", include(records.urlpatterns)),
+    path("", include(coordination.urlpatterns)),
 ]

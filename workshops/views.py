@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from privacy import views as privacy_pages
 from workshops import dispatch, room
 from workshops.errors import ActionError
 from workshops.models import Group, Workshop
@@ -37,7 +38,7 @@ def group_detail(request, group_id: int):
     """The group's home between sessions; each area (members, sessions, records) adds its part."""
     group = _access(access_group, request.user, group_id)
     ctx = {"group": group}
-    for area in (member_pages, pool_pages, session_pages, record_pages):
+    for area in (member_pages, pool_pages, session_pages, record_pages, privacy_pages):
         ctx.update(area.group_context(group, request.user))
     ctx["case_draft"] = request.session.pop("case_draft", None)
     return render(request, "workshops/group.html", ctx)

@@ -90,6 +90,15 @@ class LiveServer:
         except OSError:
             return "(no server log)"
 
+    def decrypt(self, stored: str) -> str:
+        """A value of an encrypted column, as the server would read it; fails on plain text."""
+        from cryptography.fernet import Fernet, MultiFernet
+
+        keys = self.env.get("CODEV_ENCRYPTION_KEYS") or (Path(self.env["CODEV_VAR_DIR"]) / "encryption_key").read_text()
+        fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys.split(",") if key.strip()])
+        assert stored.startswith("fernet:"), f"stored in clear: {stored!r}"
+        return fernet.decrypt(stored.removeprefix("fernet:").encode()).decode()
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read the server's database directly; write parameters as %s (turned into ? for SQLite)."""
         if self.database_url.startswith("sqlite:"):

@@ -386,9 +386,8 @@ async def play(claire, anna, bruno, open_browser, shots, server):
         assert await m.page.evaluate(SAME_DOCUMENT), f"{m.username}'s room of session 2 was reloaded"
     await expect(anna.page.locator('form.act[data-type="report_followup"] select[name=followup]')).to_have_value("done")
     await shoot(bruno, shots, "04-followup")
-    assert server.query(
-        "SELECT followup, followup_comment FROM workshops_plannedaction WHERE workshop_id = %s", (room_ids[0],)
-    ) == [("done", FOLLOWUP_COMMENT)]
+    rows = server.query("SELECT followup, followup_comment FROM workshops_plannedaction WHERE workshop_id = %s", (room_ids[0],))
+    assert [(followup, server.decrypt(comment)) for followup, comment in rows] == [("done", FOLLOWUP_COMMENT)]
 
     # --- 8. Anna's journal keeps her plan and where it stands ----------------------------------------
     await anna.page.goto(f"{base}/journal/")

@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from codev import throttle
 from workshops import membership
 from workshops.errors import ActionError, Forbidden, Invalid, NotFound, Refused
 from workshops.models import Membership
@@ -107,10 +108,14 @@ def handover_seen(request, group_id: int, handover_id: int):
 
 @require_http_methods(["GET", "POST"])
 def join(request, token: str):
-    """GET only shows the invitation (mail scanners open links); POST joins and signs in."""
+    """GET only shows the invitation (mail scanners open links); POST joins and signs in.
+    Unknown tokens are guesses: they count against the address (codev/throttle.py)."""
+    if throttle.locked(request):
+        return throttle.refusal(request)
     try:
         invitation = membership.find_invitation(token)
     except NotFound as error:
+        throttle.failed(request)
         return _closed(request, error, 404)
     except membership.LinkGone as error:
         return _closed(request, error, 410)

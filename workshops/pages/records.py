@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from privacy import audit
 from workshops import evaluations, journal, records
 from workshops.errors import Invalid, Refused
 from workshops.models import Workshop
@@ -82,11 +83,13 @@ def _journal_name(user) -> str:
 
 @login_required
 def journal_md(request):
+    audit.record(request.user, "journal.exported", format="md")
     return markdown_download(journal.to_markdown(request.user), _journal_name(request.user) + ".md")
 
 
 @login_required
 def journal_pdf(request):
+    audit.record(request.user, "journal.exported", format="pdf")
     ctx = {"parts": journal.entries(request.user), "owner": display_name(request.user)}
     return pdf_download("workshops/records/journal_pdf.html", ctx, _journal_name(request.user) + ".pdf")
 
@@ -114,11 +117,13 @@ def _record_or_back(view):
 
 @_record_or_back
 def workshop_record_md(request, record):
+    audit.record(request.user, "record.exported", group=record.workshop.group, target=record.workshop, format="md")
     return markdown_download(records.to_markdown(record), records.filename(record, "md"))
 
 
 @_record_or_back
 def workshop_record_pdf(request, record):
+    audit.record(request.user, "record.exported", group=record.workshop.group, target=record.workshop, format="pdf")
     return pdf_download("workshops/records/record_pdf.html", {"record": record}, records.filename(record, "pdf"))
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from privacy import audit
 from workshops import attendance, calendar, pdf, sessions
 from workshops.errors import ActionError
 from workshops.models import Cycle, Session
@@ -230,7 +231,7 @@ def session_attendance(request, session_id: int):
     session = _managed_session(request, session_id)
     marks = {}
     for key, value in request.POST.items():
-        if key.startswith("u") and key[1:].isdigit() and value in ("1", "0"):
+        if key.startswith("u") and key[1:].isdecimal() and value in ("1", "0"):
             marks[int(key[1:])] = value == "1"
     try:
         attendance.mark_all(session, marks, acting_user=request.user)
@@ -246,6 +247,7 @@ def session_attendance_pdf(request, session_id: int):
     session = _managed_session(request, session_id)
     label = _("attendance")
     filename = f"{session.group.name} {label} {session.number}.pdf"
+    audit.record(request.user, "attendance.exported", group=session.group, target=session, format="pdf")
     return pdf.pdf_download("workshops/sessions/attendance_sheet.html", attendance.sheet(session), filename)
 
 
@@ -276,6 +278,7 @@ def session_ics(request, session_id: int):
         messages.error(request, _("This session has no date yet."))
         return redirect("session", session_id=session.pk)
     content = calendar.session_ics(session, base_url=request.build_absolute_uri("/"))
+    audit.record(request.user, "calendar.exported", group=session.group, target=session, format="ics")
     return _ics(content, f"{session.group.name} {session.number}.ics")
 
 
@@ -283,6 +286,7 @@ def session_ics(request, session_id: int):
 def cycle_ics(request, cycle_id: int):
     cycle = _access(sessions.access_cycle, request.user, cycle_id)
     content = calendar.cycle_ics(cycle, base_url=request.build_absolute_uri("/"))
+    audit.record(request.user, "calendar.exported", group=cycle.group, target=cycle, format="ics")
     return _ics(content, f"{cycle.group.name} {cycle.title}.ics")
 
 
