@@ -15,6 +15,7 @@ import json
 import math
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -225,6 +226,7 @@ def play(server, seed: dict, args, *, baseline: bool, helpers: bool = False, sce
         for c in clients:
             c.kill()
         meter.close()
+        shutil.rmtree(tmp, ignore_errors=True)  # the specs hold the run's session cookies
     for part, conn in zip(results, connected, strict=True):
         part["connected"] = conn["connected"]
     figures = report.summarise(results, cpu_s=cpu1 - cpu0, helper_cpu_s=helper1 - helper0, peak_rss=meter.peak_rss,

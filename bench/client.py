@@ -5,11 +5,14 @@ receivers share a clock), with a line protocol on stdin/stdout:
 
     → spec file path as argv[1]
     ← {"phase": "connected", …}      every socket is open and synced
-    → {"t0": <wall clock>}           the script starts at t0 in every client process
+    → {"t0": <wall clock>}           the openings start (staggered over the ramp)
+    ← {"phase": "opened", …}         every workshop of this process is in the consultation
+    → {"w0": <wall clock>}           the consultation window, the same for every process
     ← {"phase": "done", …}           raw figures for bench.report
+    → {"close": true}                the sockets are closed (after the parent read the CPU)
 
-Everything is bounded: connection attempts, every wait for an answer, the script (by its
-seconds), the drain, the closing.
+Participants apply what arrives as room.js does. Everything is bounded: connection attempts,
+every wait for an answer, the script, the drain, the closing.
 """
 import asyncio
 import bisect
@@ -503,6 +506,10 @@ def missing(workshops: list[Workshop], stats: Stats) -> int:
         count += sum(p.shown_at(token, sent) is None for p in by_id[wid].people)
     for wid, _sender, sent, _threshold, _kind in stats.structurals:
         count += sum(not p.snapshot_times or p.snapshot_times[-1] < sent for p in by_id[wid].people)
+    for w in workshops:  # events without a token (evaluation counts): applied, or under a later snapshot
+        for seq, kind in w.group_seqs.items():
+            if kind not in TOKENED:
+                count += sum(seq not in p.applied and not any(s >= seq for s in p.snapshot_seqs) for p in w.people)
     return count
 
 
