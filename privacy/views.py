@@ -4,29 +4,22 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from privacy import account, audit, retention
-from workshops.errors import ActionError, Forbidden, NotFound
+from workshops.errors import ActionError
 from workshops.membership import is_facilitator
+from workshops.pages.access import fetch_or_deny
 from workshops.pdf import download, markdown_download
 from workshops.people import access_group
 
 T = "privacy/"
 
 
-def _http(fetch, *args):
-    """Domain refusals as HTTP ones: 403 for a non-member or a member without the role, 404 for unknown."""
-    try:
-        return fetch(*args)
-    except Forbidden as error:
-        raise PermissionDenied(error.message) from None
-    except NotFound as error:
-        raise Http404(error.message) from None
+_http = fetch_or_deny  # 403 for a non-member or a member without the role, 404 for unknown
 
 
 # --- a member's data ----------------------------------------------------------------------

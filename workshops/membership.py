@@ -462,9 +462,7 @@ def hand_over(group: Group, to_user, *, acting_user) -> Handover:
             raise Refused(_("A workshop of this group is live: hand the role over once it has ended."))
         group.memberships.filter(user=acting_user).update(role=Membership.MEMBER)
         group.memberships.filter(pk=target.pk).update(role=Membership.FACILITATOR)
-        started = Workshop.objects.filter(group=group, session__isnull=False).exclude(status=Workshop.PLANNED)
-        Session.objects.filter(group=group).exclude(pk__in=started.values("session_id")).update(facilitator=target.user)
-        Workshop.objects.filter(group=group, status=Workshop.PLANNED).update(facilitator=target.user)
+        _planned_sessions_follow(group, target.user)
         handover = Handover.objects.create(group=group, from_user=acting_user, to_user=target.user)
     _tell_new_facilitator(handover)
     return handover
@@ -614,7 +612,7 @@ def create_group_for(name: str, facilitator_email: str, *, acting_user, join_url
 
 
 def _planned_sessions_follow(group: Group, user) -> None:
-    """As in hand_over: what has not started moves to the new facilitator; the past keeps its own."""
+    """What has not started moves to the new facilitator; the past keeps its own (the history)."""
     started = Workshop.objects.filter(group=group, session__isnull=False).exclude(status=Workshop.PLANNED)
     Session.objects.filter(group=group).exclude(pk__in=started.values("session_id")).update(facilitator=user)
     Workshop.objects.filter(group=group, status=Workshop.PLANNED).update(facilitator=user)
