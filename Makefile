@@ -64,8 +64,9 @@ serve-prod: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) DATABASE_URL=$(PROD_DATABASE_URL) REDIS_URL=$(PROD_REDIS_URL) deploy/serve.sh
 
 ## make messages: refresh the translation catalogues after changing user-visible strings
-messages: $(VENV)/.installed
-	$(BIN)/python manage.py makemessages -l fr -l en --no-obsolete --ignore '.venv/*' --ignore 'tests/*'
+messages: $(VENV)/.installed-test
+	$(BIN)/python manage.py makemessages -l fr -l en --no-obsolete --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(BIN)/python scripts/english_catalogue.py
 	$(BIN)/python manage.py makemessages -d djangojs -l fr -l en --no-obsolete --ignore '.venv/*' || true
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 

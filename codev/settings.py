@@ -102,6 +102,14 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 20)}
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or env_str("DATABASE_CONN_MAX_AGE"):
+    # SQLite: keep the connection open. Channels runs a process's database calls on one thread, so
+    # that is one connection; with CONN_MAX_AGE=0 every socket message, ping and snapshot opened and
+    # closed one, and each close of the last connection also checkpointed the WAL
+    # (docs/performance.md: 20 % of the server's time). PostgreSQL uses the pool (DATABASE_POOL=1),
+    # or DATABASE_CONN_MAX_AGE=<seconds>. Unset on SQLite: for the process's life.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0) if env_str("DATABASE_CONN_MAX_AGE") else None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection the server dropped is replaced, not used
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

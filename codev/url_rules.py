@@ -50,6 +50,8 @@ RULES: dict[str, str] = {
     # the room
     "workshop": MEMBER,
     "workshop_act": MEMBER,
+    "workshop_clock": FACILITATOR,  # the speaking clock and the speaking figures: the workshop's facilitator
+    "workshop_projector": MEMBER,  # the room's shared screen: what every member sees alike
     # the pool
     "case_submit": MEMBER,
     "case_withdraw": OWNER,
@@ -72,6 +74,7 @@ RULES: dict[str, str] = {
     "workshop_record_md": CLIENT,
     "workshop_record_pdf": CLIENT,
     "group_evaluations": FACILITATOR,
+    "workshop_self_assessment": FACILITATOR,  # the workshop's facilitator, for his own journal
     # privacy: a member's data, the case records retention kept, a group's retention and audit log
     "my_data": OWNER,
     "my_data_export": OWNER,

@@ -30,6 +30,7 @@ from workshops.models import (
     Event,
     Group,
     Handover,
+    HandRaise,
     Invitation,
     JournalEntry,
     Learning,
@@ -38,6 +39,7 @@ from workshops.models import (
     PrivateNote,
     ReportingLine,
     Session,
+    SpeakingTurn,
     Vote,
     Workshop,
 )
@@ -267,6 +269,8 @@ def delete_account(user, *, confirmation, now=None):
     Contribution.objects.filter(author=user).update(author=placeholder)
     Learning.objects.filter(author=user).update(author=placeholder)
     Attendance.objects.filter(user=user).update(user=placeholder)
+    SpeakingTurn.objects.filter(user=user).update(user=placeholder)  # the group's speaking figures keep his time
+    HandRaise.objects.filter(user=user).delete()
     Session.objects.filter(facilitator=user).update(facilitator=placeholder)
     Workshop.objects.filter(facilitator=user).update(facilitator=placeholder)
     Handover.objects.filter(to_user=user).update(to_user=placeholder)

@@ -358,6 +358,7 @@ ACT_OF = {"add_action": Act.WRITE_ACTION}  # the other content commands are name
 AT_OPENING = {"designate_case": ["claire"], "start": ["claire"], "vote": ["sophie", "marc", "julien"],
               "report_followup": ["marc"], "close_plan": ["marc"]}
 PEOPLE = {Role.FACILITATOR: ["claire"], Role.CLIENT: ["julien"], Role.CONSULTANT: ["sophie", "marc"]}  # in the live W3
+BY_PARTICIPANTS = {"raise_hand", "lower_hand", "speak"}  # speaking: any participant, any step; not the facilitator
 
 
 def places(kind) -> list[tuple[str, Step, str]]:
@@ -365,6 +366,8 @@ def places(kind) -> list[tuple[str, Step, str]]:
     The facilitator's commands (and any new one) go to the live workshop, in any step."""
     if kind in AT_OPENING:
         return [("opening", Step.EXPOSE, name) for name in AT_OPENING[kind]]
+    if kind in BY_PARTICIPANTS:
+        return [("live", step, name) for step in Step for name in PEOPLE[Role.CLIENT] + PEOPLE[Role.CONSULTANT]]
     act = ACT_OF.get(kind) or (Act(kind) if kind in Act._value2member_map_ else None)
     if act is None:
         return [("live", step, "claire") for step in Step]

@@ -585,7 +585,9 @@ async def test_it_moves_the_step_once_when_two_facilitator_tabs_race(cast, socke
     got["loser"] = content(lost_before) + got["loser"]
     snapshots = {name: [m for m in got[name] if m["type"] == "snapshot"] for name in got}
     assert len(snapshots["winner"]) == 1 and len(snapshots["marc"]) == 1  # the step change
-    assert len(snapshots["loser"]) == 2  # the step change, and the refresh its conflict asks for
+    # The refresh its conflict asks for already holds the step change: the event queued behind it
+    # is not rendered again (a second snapshot only if the event came first).
+    assert 1 <= len(snapshots["loser"]) <= 2
     assert all(room_step(s) == workshop.step for ss in snapshots.values() for s in ss)
 
 

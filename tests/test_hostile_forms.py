@@ -85,8 +85,13 @@ def fillers(world) -> dict[str, object]:
     }
 
 
+# Forms shown only about another object than the fillers name: the self-assessment, once the
+# workshop has ended.
+FILLER_OVERRIDES = {"workshop_self_assessment": lambda world: {"workshop_id": world.ended.pk}}
+
+
 def path_of(name: str, params: list[str], world, override: dict | None = None) -> str | None:
-    values = fillers(world)
+    values = {**fillers(world), **FILLER_OVERRIDES.get(name, lambda _world: {})(world)}
     if any(p not in values for p in params):
         return None
     return reverse(name, kwargs={p: (override or {}).get(p, values[p]) for p in params})
@@ -200,6 +205,8 @@ NO_FORM = {
     "home", "group", "workshop", "session", "session_attendance_pdf", "session_ics", "cycle_ics",
     "journal", "journal_md", "journal_pdf", "workshop_record_md", "workshop_record_pdf", "group_evaluations",
     "signin", "coordination", "my_data", "my_data_export", "client_records", "client_record_md", "group_audit",
+    "workshop_clock",  # its forms post to workshop_act
+    "workshop_projector",  # the room's shared screen: no form at all (GET only)
 }
 
 

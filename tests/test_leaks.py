@@ -44,7 +44,7 @@ from privacy import retention
 from privacy.models import ClientRecord
 from tests import ws
 from tests.ws import collect_until, command, send
-from workshops import actions, attendance, followup, journal, membership, pool, sessions
+from workshops import actions, attendance, followup, guidance, journal, membership, pool, sessions, speaking
 from workshops.dispatch import CASE_COMMAND, COMMANDS
 from workshops.events import STRUCTURAL
 from workshops.models import Case, Cycle, Group, JournalEntry, Session, Workshop
@@ -165,6 +165,7 @@ def build_world() -> World:
     actions.advance(w, from_step=Step.CLARIFICATION, acting_user=fabienne)
     actions.write_request(w, request=s("request", GROUP), help_kinds=["ideas"], acting_user=marc)
     actions.advance(w, from_step=Step.CONTRAT, acting_user=fabienne)
+    speaking.give_floor(w, user_id=sophie.pk, acting_user=fabienne)  # the session record keeps who spoke
     kept = actions.contribute(w, cid=_cid(), kind="idea", body=s("contribution", GROUP), acting_user=sophie)
     actions.contribute(w, cid=_cid(), kind="experience", body=s("contributionother", GROUP), acting_user=julien)
     actions.mark_contribution(w, contribution_id=kept.pk, mark="keep", acting_user=marc)
@@ -191,6 +192,8 @@ def build_world() -> World:
     actions.advance(w, from_step=Step.CLARIFICATION, acting_user=fabienne)
     actions.advance(w, from_step=Step.CONTRAT, acting_user=fabienne)
     actions.contribute(w, cid=_cid(), kind="idea", body=s("contributionlive", GROUP), acting_user=sophie)
+    speaking.raise_hand(w, acting_user=julien)
+    speaking.give_floor(w, user_id=sophie.pk, acting_user=fabienne)
     actions.write_note(w, cid=_cid(), body=s("notelivemember", only(MEMBER_ROLE)), acting_user=sophie)
     actions.write_note(w, cid=_cid(), body=s("noteliveother", only(OTHER_MEMBER)), acting_user=julien)
 
@@ -200,11 +203,16 @@ def build_world() -> World:
     world.markers['class="tally"'] = only(FACILITATOR_ROLE)
     world.markers['class="rotation"'] = only(FACILITATOR_ROLE)
     world.markers['id="suggestion"'] = only(FACILITATOR_ROLE)
+    # Speaking figures: live, the facilitator's alone; in the session record, the group's (never the coordinator's).
+    world.markers['id="speaking-balance"'] = only(FACILITATOR_ROLE)
+    world.markers['id="speaking-record"'] = GROUP
 
     # Private things of each one: journals, a reporting line.
     entry = journal.add_entry(sophie, body=s("journalmember", only(MEMBER_ROLE)))
     for role in (OTHER_MEMBER, CLIENT_ROLE, FACILITATOR_ROLE):
         journal.add_entry(users[role], body=s(f"journal{role.replace(' ', '')}", only(role)))
+    guidance.save_self_assessment(w1.pk, acting_user=fabienne, answers=dict.fromkeys(guidance.ITEM_KEYS, "partly"),
+                                  comment=s("selfassessment", only(FACILITATOR_ROLE)))
     manager = "secretmanager7f3a"  # addresses are kept in lower case
     world.markers[manager] = only(MEMBER_ROLE)
     membership.declare_reporting_line(sophie, f"{manager}@example.org", membership.MANAGER)
@@ -530,6 +538,11 @@ class Room:
             "add_action": lambda: {"cid": _cid(), "what": self.secret(kind, role), "success_sign": self.secret(kind, role)},
             "write_learning": lambda: {"cid": _cid(), "body": self.secret(kind, role)},
             "evaluate": lambda: {"score": 3, "comment": self.secret(kind, role)},
+            "raise_hand": lambda: {},
+            "lower_hand": lambda: {"user_id": world.users[OTHER_MEMBER].pk},
+            "give_floor": lambda: {"user_id": world.users[MEMBER_ROLE].pk},
+            "speak": lambda: {"on": True},
+            "end_turn": lambda: {},
             CASE_COMMAND: lambda: {"context": self.secret(kind, role), "problem": self.secret(kind, role)},
         }
         assert kind in messages, f"no test message for the websocket type {kind!r}: add one to Room.message in tests/test_leaks.py"

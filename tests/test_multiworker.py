@@ -149,14 +149,23 @@ async def test_a_contribution_resent_through_the_other_worker_is_stored_once(two
             await facilitator.command({"type": "advance", "from_step": step})
         await consultant_on_a.command({"type": "accept_rules"})
         await facilitator.command({"type": "advance", "from_step": 3})
+        before = await _head(facilitator)
         cid = str(uuid.uuid4())
         message = {"type": "contribute", "cid": cid, "kind": "experience", "body": "Vécu en 2021"}
         await consultant_on_a.command(message)
         await consultant_on_b.command(message)  # the resend: acknowledged again, stored once
-        first = await facilitator.until(lambda m: m["type"] == "event" and m["kind"] == "contribution.added")
-        assert first["data"]["contribution"]["cid"] == cid
-        assert await _head(facilitator) == first["seq"], "the resend recorded a second event"
-        assert await _head(consultant_on_a) == first["seq"]
+        assert await _head(consultant_on_a) == before + 1, "the resend recorded a second event"
+        # The facilitator sees it once: as its event, or inside a snapshot that already holds it
+        # (a socket is not sent an event its last snapshot covers).
+        shown = await facilitator.until(
+            lambda m: (m["type"] == "event" and m["kind"] == "contribution.added")
+            or (m["type"] == "snapshot" and m["seq"] >= before + 1)
+        )
+        if shown["type"] == "event":
+            assert shown["data"]["contribution"]["cid"] == cid and shown["seq"] == before + 1
+        else:
+            assert "Vécu en 2021" in shown["ops"][0]["html"]
+        assert await _head(facilitator) == before + 1
     finally:
         for member in (facilitator, consultant_on_a, consultant_on_b):
             await member.close()

@@ -57,7 +57,10 @@ def test_the_room_is_rendered_by_role(client, cast):
     assert 'data-type="ask_question"' in consultant and 'data-type="advance"' not in consultant
     client.force_login(cast.claire)
     facilitator = client.get(room_url(cast)).content.decode()
-    assert 'data-type="advance"' in facilitator and 'data-type="ask_question"' not in facilitator
+    assert 'data-type="advance"' in facilitator
+    # The facilitator asks nothing himself: his question form only types for someone in the room.
+    assert 'data-type="ask_question"' in facilitator and 'name="on_behalf_of"' in facilitator
+    assert 'name="on_behalf_of"' not in consultant
 
 
 def test_a_form_post_runs_the_same_rules_without_javascript(client, cast, cid):
@@ -137,6 +140,11 @@ def test_the_demo_seed_builds_a_group_of_eight_and_prints_their_links(capsys):
     assert all(w.actions.count() == 2 and w.evaluations.count() == 6 for w in held)
     assert group.sessions.get(number=3).workshops.get().status == Workshop.PLANNED
     assert len(re.findall(r"http://127\.0\.0\.1:8000/signin/\S+/", out)) == 9  # 8 members and the coordinator
+    # The held sessions' records show who spoke how long; one voice took too much of the consultation.
+    from workshops import speaking_view
+
+    consultation = next(s for s in speaking_view.record(held.first()) if s["step"] == Step.CONSULTATION)
+    assert consultation["balance"] is not None and consultation["over"]
     call_command("seed_demo")
     assert Group.objects.filter(name="Groupe Managers Lyon").count() == 1, "seeding again keeps the group"
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workshops import advice, attendance, events, presence, serialize, timer
+from workshops import advice, attendance, events, presence, serialize, speaking, timer
 from workshops.errors import AdviceHint, Conflict, Invalid, NotFound, Refused
 from workshops.models import (
     Case,
@@ -202,6 +202,7 @@ def go_back(workshop_id: int, *, from_step, reason, acting_user) -> Workshop:
 
 def _move(workshop: Workshop, target: Step, payload: dict, acting_user) -> Workshop:
     now = timezone.now()
+    speaking.close_for_step_change(workshop, now)  # the open turn belongs to the step it began in
     workshop.step = target
     timer.restart(workshop, planned_seconds(target, workshop.short_format, workshop.minutes), now)
     workshop.save(update_fields=["step", *timer.TIMER_FIELDS])
@@ -232,6 +233,8 @@ def control_timer(workshop_id: int, *, op: str, minutes=5, acting_user) -> Works
             raise Invalid(_("Unknown timer command."))
         workshop.save(update_fields=timer.TIMER_FIELDS)
         events.record(workshop, "timer.changed", {"op": op, "timer": timer.state(workshop, now)}, actor=acting_user)
+        if op == "pause":
+            speaking.close_for_pause(workshop, now, acting_user)  # no speaking time while the clock stands still
         return workshop
 
 
@@ -244,6 +247,7 @@ def end(workshop_id: int, *, acting_user, reason: str = "") -> Workshop:
             raise Refused(_("The workshop ends after the learning step; to end it earlier, give a reason."))
         now = timezone.now()
         timer.pause(workshop, now)
+        speaking.close_for_step_change(workshop, now)
         workshop.status, workshop.ended_at = Workshop.ENDED, now
         workshop.save(update_fields=["status", "ended_at", *timer.TIMER_FIELDS])
         events.record(workshop, "workshop.ended", {"step": workshop.step, "reason": reason}, actor=acting_user)
@@ -287,35 +291,57 @@ def _once(model, workshop: Workshop, cid: UUID):
     return model.objects.filter(workshop=workshop, cid=cid).first()
 
 
-def ask_question(workshop_id: int, *, cid, body, acting_user, anyway=False) -> Contribution:
+def ask_question(workshop_id: int, *, cid, body, acting_user, anyway=False, on_behalf_of=None) -> Contribution:
     """A clarification question. One that reads as advice in disguise comes back with a hint; the
     consultant rephrases it, or posts it `anyway` and the facilitator sees it flagged."""
     return _contribute(
-        workshop_id, Act.ASK_QUESTION, "question", cid, body, acting_user, "question.asked", screen=not anyway
+        workshop_id, Act.ASK_QUESTION, "question", cid, body, acting_user, "question.asked", screen=not anyway,
+        on_behalf_of=on_behalf_of,
     )
 
 
-def contribute(workshop_id: int, *, cid, kind, body, acting_user) -> Contribution:
+def contribute(workshop_id: int, *, cid, kind, body, acting_user, on_behalf_of=None) -> Contribution:
     if kind not in CONTRIBUTION_KINDS:
         raise Invalid(_("Choose the kind of contribution: idea, experience, resource or perspective."))
-    return _contribute(workshop_id, Act.CONTRIBUTE, kind, cid, body, acting_user, "contribution.added")
+    return _contribute(workshop_id, Act.CONTRIBUTE, kind, cid, body, acting_user, "contribution.added", on_behalf_of=on_behalf_of)
 
 
-def _contribute(workshop_id, act, kind, cid, body, acting_user, event_kind, screen=False) -> Contribution:
+def _contribute(workshop_id, act, kind, cid, body, acting_user, event_kind, screen=False, on_behalf_of=None) -> Contribution:
     cid = clean_cid(cid)
     with _locked(workshop_id, acting_user) as (workshop, role):
         if existing := _once(Contribution, workshop, cid):
             return existing
+        author, role = _author(workshop, role, acting_user, on_behalf_of)
         _require(workshop, role, act)
         body = clean_text(body)
         flagged = kind == "question" and advice.is_advice(body)
         if flagged and screen:
             raise AdviceHint(advice.hint_text(advice.classify(body)))
         item = Contribution.objects.create(
-            workshop=workshop, author=acting_user, cid=cid, step=workshop.step, kind=kind, body=body, flagged=flagged
+            workshop=workshop, author=author, cid=cid, step=workshop.step, kind=kind, body=body, flagged=flagged
         )
-        events.record(workshop, event_kind, {"contribution": serialize.contribution(item)}, actor=acting_user)
+        said = _typed(serialize.contribution(item), acting_user)
+        events.record(workshop, event_kind, {"contribution": said}, actor=acting_user)
         return item
+
+
+def _author(workshop: Workshop, role: Role, acting_user, on_behalf_of):
+    """Who a text is from, and his role: the one who typed it or, in the room, the participant the
+    facilitator types it for (someone without a screen). The act is then checked against his role."""
+    if on_behalf_of is None or on_behalf_of == acting_user.pk:
+        return acting_user, role
+    _require_facilitator(role)
+    person = get_user_model().objects.filter(pk=on_behalf_of, memberships__group_id=workshop.group_id).first()
+    if person is None:
+        raise NotFound(_("This person is not a member of the group."))
+    return person, role_in(workshop, person.pk)
+
+
+def _typed(said: dict, acting_user) -> dict:
+    """What an event says of a text typed for someone else: who typed it."""
+    if said["author"]["id"] != acting_user.pk:
+        said["typed_by"] = serialize.person(acting_user)
+    return said
 
 
 def _contribution(workshop: Workshop, contribution_id, step: Step) -> Contribution:
@@ -411,14 +437,15 @@ def add_action(workshop_id: int, *, cid, what, first_step="", due=None, success_
         return item
 
 
-def write_learning(workshop_id: int, *, cid, body, acting_user) -> Learning:
+def write_learning(workshop_id: int, *, cid, body, acting_user, on_behalf_of=None) -> Learning:
     cid = clean_cid(cid)
     with _locked(workshop_id, acting_user) as (workshop, role):
         if existing := _once(Learning, workshop, cid):
             return existing
+        author, role = _author(workshop, role, acting_user, on_behalf_of)
         _require(workshop, role, Act.WRITE_LEARNING)
-        item = Learning.objects.create(workshop=workshop, author=acting_user, cid=cid, body=clean_text(body))
-        events.record(workshop, "learning.added", {"learning": serialize.learning(item)}, actor=acting_user)
+        item = Learning.objects.create(workshop=workshop, author=author, cid=cid, body=clean_text(body))
+        events.record(workshop, "learning.added", {"learning": _typed(serialize.learning(item), acting_user)}, actor=acting_user)
         return item
 
 

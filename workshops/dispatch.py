@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 
-from workshops import actions, followup, pool
+from workshops import actions, followup, pool, speaking
 from workshops.errors import Invalid
 
 TEXT, INT, LIST, FLAG = "text", "int", "list", "flag"
@@ -22,18 +22,23 @@ COMMANDS: dict[str, tuple[Callable, dict[str, str]]] = {
     "timer": (actions.control_timer, {"op": TEXT, "minutes": INT}),
     "end": (actions.end, {"reason": TEXT}),
     "write_note": (actions.write_note, {"cid": TEXT, "body": TEXT}),
-    "ask_question": (actions.ask_question, {"cid": TEXT, "body": TEXT, "anyway": FLAG}),
+    "ask_question": (actions.ask_question, {"cid": TEXT, "body": TEXT, "anyway": FLAG, "on_behalf_of": INT}),
     "answer_question": (actions.answer_question, {"question_id": INT, "body": TEXT}),
     "write_request": (actions.write_request, {"request": TEXT, "help_kinds": LIST}),
     "accept_rules": (actions.accept_rules, {}),
-    "contribute": (actions.contribute, {"cid": TEXT, "kind": TEXT, "body": TEXT}),
+    "contribute": (actions.contribute, {"cid": TEXT, "kind": TEXT, "body": TEXT, "on_behalf_of": INT}),
     "mark_contribution": (actions.mark_contribution, {"contribution_id": INT, "mark": TEXT}),
     "add_action": (
         actions.add_action,
         {"cid": TEXT, "what": TEXT, "first_step": TEXT, "due": TEXT, "success_sign": TEXT, "kept": LIST},
     ),
-    "write_learning": (actions.write_learning, {"cid": TEXT, "body": TEXT}),
+    "write_learning": (actions.write_learning, {"cid": TEXT, "body": TEXT, "on_behalf_of": INT}),
     "evaluate": (actions.evaluate, {"score": INT, "comment": TEXT}),
+    "raise_hand": (speaking.raise_hand, {}),
+    "lower_hand": (speaking.lower_hand, {"user_id": INT}),
+    "give_floor": (speaking.give_floor, {"user_id": INT, "source": TEXT}),
+    "speak": (speaking.speak, {"on": FLAG}),
+    "end_turn": (speaking.end_turn, {}),
 }
 CASE_COMMAND = "edit_case"  # its fields are the case's own
 

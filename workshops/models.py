@@ -323,3 +323,42 @@ class Event(models.Model):
     class Meta:
         ordering = ["seq"]
         constraints = [models.UniqueConstraint(fields=["workshop", "seq"], name="seq_once")]
+
+
+class HandRaise(models.Model):
+    """A participant asks for the floor. Open while `lowered_at` is null; the queue is the open
+    hands in the order they were raised. `answered`: lowered because the floor was given to him."""
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="hands")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    raised_at = models.DateTimeField()
+    lowered_at = models.DateTimeField(null=True, blank=True)
+    answered = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "user"], condition=models.Q(lowered_at__isnull=True), name="one_raised_hand")
+        ]
+
+
+class SpeakingTurn(models.Model):
+    """Someone had the floor from `started_at` to `ended_at` (null: he still has it). One open
+    turn per workshop: starting a turn ends the current one (workshops.speaking)."""
+
+    SELF, FLOOR, CLOCK = "self", "floor", "clock"
+    SOURCES = [(SELF, _("I'm speaking")), (FLOOR, _("given the floor")), (CLOCK, _("speaking clock"))]
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="turns")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    step = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=8, choices=SOURCES, default=SELF)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop"], condition=models.Q(ended_at__isnull=True), name="one_open_turn")
+        ]

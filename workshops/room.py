@@ -1,12 +1,13 @@
 """What one member sees of a room, as template context: built for the page and for the socket,
 so both render the very same templates."""
+import time
 import unicodedata
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from workshops import actions, followup, labels, pool, presence, serialize, timer
+from workshops import actions, agenda, followup, guidance, inperson, labels, pool, presence, serialize, speaking_view, timer
 from workshops.models import Case, Evaluation, PlannedAction, RuleAcceptance, Workshop
 from workshops.people import role_in
 from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for, next_step, previous_step
@@ -39,6 +40,7 @@ def guide(workshop: Workshop, me: dict) -> dict | None:
         "can_go_back": previous_step(step) is not None,
         "may_override_contract": step == Step.CONTRAT,
         "end_needs_reason": actions.end_needs_reason(workshop),
+        "on_behalf": inperson.choices(workshop),  # whom he may type a text for, per act
     }
 
 
@@ -59,13 +61,15 @@ def _steps(workshop: Workshop) -> list[dict]:
     ]
 
 
-def context(workshop: Workshop, user) -> dict:
+def context(workshop: Workshop, user, *, reuse: bool = False) -> dict:
     """Everything the room shows to `user`. The sequence number is read first: what follows is at
-    least that recent, and later events apply idempotently on top."""
+    least that recent, and later events apply idempotently on top. `reuse`: the sockets' snapshots
+    may share what every member sees alike at this sequence number (`shared`)."""
     workshop.refresh_from_db()  # state and seq in one read, before any content
     seq = workshop.seq
     me = viewer(workshop, user)
-    contributions = [serialize.contribution(c) for c in workshop.contributions.select_related("author")]
+    alike = shared(workshop) if reuse else _alike(workshop)
+    contributions = alike["contributions"]
     evaluation = Evaluation.objects.filter(workshop=workshop, author=user).first()
     current = STEPS.get(Step(workshop.step)) if workshop.step else None
     return {
@@ -74,29 +78,72 @@ def context(workshop: Workshop, user) -> dict:
         "viewer": me,
         "can": me["can"],
         "guide": guide(workshop, me),
+        "script": guidance.script_for(workshop) if me["is_facilitator"] else None,  # the facilitator's alone
         "steps": _steps(workshop),
         "current": current,
         "timer": timer.state(workshop, timezone.now()),
-        "case": serialize.case(workshop.case) if workshop.case_id else None,
-        "client": serialize.person(workshop.case.owner) if workshop.case_id else None,
-        "cases": [serialize.case(c) for c in _by_title(Case.objects.filter(group=workshop.group, status=Case.POOL).select_related("owner"))],
+        "agenda": agenda.card(workshop, timezone.now()),
+        "case": alike["case"],
+        "client": alike["client"],
+        "cases": alike["cases"],
         "questions": [c for c in contributions if c["kind"] == "question"],
         "contributions": [c for c in contributions if c["kind"] != "question"],
         "kept": [c for c in contributions if c["mark"] in ("keep", "explore")],
         "help_kinds": HELP_KINDS,
         "contribution_kinds": CONTRIBUTION_KINDS,
         "rules": labels.RULES,
-        "acceptances": [serialize.person(a.user) for a in RuleAcceptance.objects.filter(workshop=workshop).select_related("user").order_by("accepted_at")],
+        "acceptances": alike["acceptances"],
         "accepted": RuleAcceptance.objects.filter(workshop=workshop, user=user).exists(),
-        "actions": [serialize.planned_action(a) for a in workshop.actions.prefetch_related("kept")],
-        "learnings": [serialize.learning(item) for item in workshop.learnings.select_related("author")],
+        "actions": alike["actions"],
+        "learnings": alike["learnings"],
         "notes": [serialize.note(n) for n in workshop.notes.filter(author=user)],
         "evaluation": {"score": evaluation.score, "comment": evaluation.comment} if evaluation else None,
-        "evaluation_count": workshop.evaluations.count(),
+        "evaluation_count": alike["evaluation_count"],
         "people": presence.people(workshop.pk),
-        "log": _log(workshop) if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
+        "log": alike["log"] if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
         "opening": opening(workshop, user, me) if workshop.status == Workshop.PLANNED else None,
+        **speaking_view.room_context(workshop, me),
     }
+
+
+def _alike(workshop: Workshop) -> dict:
+    """The parts of the room that are the same for every member, whatever their role. Nothing
+    here may depend on who looks: the member's own parts and a role's alone stay in `context`
+    (the process log is here, but `context` gives it to the facilitator only until the end)."""
+    return {
+        "contributions": inperson.typed(workshop, [serialize.contribution(c) for c in workshop.contributions.select_related("author")]),
+        "case": serialize.case(workshop.case) if workshop.case_id else None,
+        "client": serialize.person(workshop.case.owner) if workshop.case_id else None,
+        "cases": [serialize.case(c) for c in _by_title(Case.objects.filter(group=workshop.group, status=Case.POOL).select_related("owner"))],
+        "acceptances": [serialize.person(a.user) for a in RuleAcceptance.objects.filter(workshop=workshop).select_related("user").order_by("accepted_at")],
+        "actions": [serialize.planned_action(a) for a in workshop.actions.prefetch_related("kept")],
+        "learnings": inperson.typed(workshop, [serialize.learning(item) for item in workshop.learnings.select_related("author")], "learning"),
+        "evaluation_count": workshop.evaluations.count(),
+        "log": _log(workshop),
+    }
+
+
+# A step change makes every open socket of the room ask for a snapshot at once (8 per group, one
+# after the other on the process's database thread). What is alike for all of them at one
+# sequence number is built once per process and language and kept a few seconds: any change of
+# the room moves the sequence number, so an entry is never reused for a newer room.
+SHARED_SECONDS = 5.0
+SHARED_MAX = 2048
+_shared: dict[tuple, tuple[float, dict]] = {}
+
+
+def shared(workshop: Workshop) -> dict:
+    key = (workshop.pk, workshop.seq, translation.get_language())
+    now = time.monotonic()
+    hit = _shared.get(key)
+    if hit is not None and now - hit[0] < SHARED_SECONDS:
+        return hit[1]
+    if len(_shared) >= SHARED_MAX:  # bounded: forget what has expired, else everything
+        for old in [k for k, (at, _parts) in _shared.items() if now - at >= SHARED_SECONDS] or list(_shared):
+            _shared.pop(old, None)
+    parts = _alike(workshop)
+    _shared[key] = (now, parts)
+    return parts
 
 
 def _by_title(cases) -> list[Case]:
@@ -163,6 +210,7 @@ ITEM_TEMPLATES = {
     "note.added": ("workshops/_note.html", "note", "notes"),
     "evaluation.recorded": ("workshops/_my_evaluation.html", None, None),
     "evaluation.counted": ("workshops/_evaluation_count.html", None, None),
+    "speaking.changed": ("workshops/_speaking.html", None, None),
 }
 
 
@@ -170,7 +218,8 @@ def item_ops(event: dict, me: dict) -> list[dict]:
     """The DOM changes one event makes for one member, rendered from the event alone (no query)."""
     kind, data = event["kind"], event["data"]
     if kind == "timer.changed":
-        return [{"op": "timer", "timer": data["timer"]}]
+        restarted = {"run": event["seq"]} if data.get("op") == "reset" else {}  # room.js: its cues may sound again
+        return [{"op": "timer", "timer": data["timer"], **restarted}]
     if kind not in ITEM_TEMPLATES:
         return []
     template, key, into = ITEM_TEMPLATES[kind]
@@ -183,10 +232,12 @@ def item_ops(event: dict, me: dict) -> list[dict]:
         ctx["evaluation"] = data
     if kind == "evaluation.counted":
         ctx["evaluation_count"] = data["count"]
+    if kind == "speaking.changed":
+        ctx.update(speaking_view.card(data.get("speaking") or {}, me, timezone.now()))
     ops = [{"op": "upsert", "into": into, "html": render_to_string(template, ctx).strip()}]
     if kind == "rules.accepted" and data["person"]["id"] == me["id"]:
         ops.append({"op": "upsert", "into": None, "html": render_to_string("workshops/_accept.html", {**ctx, "accepted": True}).strip()})
-    return ops
+    return ops + speaking_view.refresh_ops(kind, me)
 
 
 def presence_op(people: list[dict]) -> dict:

@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from workshops import views
-from workshops.pages import coordination, members, pool, records, sessions
+from workshops.pages import clock, coordination, guidance, members, pool, projector, records, sessions
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,4 +13,7 @@ urlpatterns = [
     path("", include(sessions.urlpatterns)),
     path("", include(records.urlpatterns)),
     path("", include(coordination.urlpatterns)),
+    path("", include(projector.urlpatterns)),
+    path("", include(guidance.urlpatterns)),
+    path("", include(clock.urlpatterns)),
 ]

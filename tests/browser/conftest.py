@@ -258,6 +258,6 @@ def codev_server(tmp_path_factory, request) -> LiveServer:
 def screenshots_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
-        if not old.name.startswith("cycle-"):  # test_cycle.py keeps its own
+        if not old.name.startswith(("cycle-", "a11y-", "guidance-")):  # test_cycle.py and a11y.py keep their own
             old.unlink()
     return SCREENSHOTS

@@ -11,11 +11,11 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from privacy import audit
-from workshops import attendance, calendar, pdf, sessions
+from workshops import attendance, calendar, pdf, sessions, speaking_view
 from workshops.errors import ActionError
 from workshops.models import Cycle, Session
 from workshops.pages.access import fetch_or_deny
@@ -147,8 +147,10 @@ def cycle_create(request, group_id: int):
             except ActionError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, _("The cycle “%(title)s” is planned: %(count)d sessions.")
-                                 % {"title": cycle.title, "count": cycle.sessions.count()})
+                count = cycle.sessions.count()
+                messages.success(request, ngettext("The cycle “%(title)s” is planned: %(count)d session.",
+                                                   "The cycle “%(title)s” is planned: %(count)d sessions.", count)
+                                 % {"title": cycle.title, "count": count})
                 return redirect("group", group_id=group.pk)
     else:
         form = CycleForm(initial={"count": sessions.default_count(group)})
@@ -189,6 +191,7 @@ def session_detail(request, session_id: int):
         "present_count": attendance.present_count(session),
         "may_manage": manage,
         "may_add_second_case": manage and sessions.may_add_second_case(session, workshops),
+        "speaking": [{"workshop": w, "steps": steps} for w in workshops if (steps := speaking_view.record(w))],
     })
 
 

@@ -5,6 +5,8 @@
 const room = document.getElementById("room");
 document.documentElement.classList.add("js");  // CSS hides what only helps without JavaScript
 const workshopId = room.dataset.workshop;
+// The projector (the room's shared screen) re-reads its server-rendered view on every change.
+const projector = room.dataset.mode === "projector";
 const conn = document.getElementById("connection");
 const toast = document.getElementById("toast");
 const OUTBOX = `codev:outbox:${workshopId}`;
@@ -119,6 +121,31 @@ function reapply(edits) {
   }
 }
 
+// Where the keyboard focus is, found again after a re-render: by id, else by its place among the
+// focusable elements of its (unique) form or of its nearest element with an id. The caret too.
+const FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]";
+
+function focusMark() {
+  const el = document.activeElement;
+  if (!el || el === room || !room.contains(el)) return null;
+  const form = el.closest("form.act");
+  const keyed = form && uniqueForms().includes(form);
+  const scope = keyed ? form : el.parentElement.closest("[id]");
+  const place = scope && scope !== room ? [...scope.querySelectorAll(FOCUSABLE)].indexOf(el) : -1;
+  return { id: el.id, key: keyed ? formKey(form) : null, scope: !keyed && scope ? scope.id : null, place,
+    caret: typeof el.selectionStart === "number" ? [el.selectionStart, el.selectionEnd] : null };
+}
+
+function refocus(mark, fallback) {
+  if (!mark || (document.activeElement && document.activeElement !== document.body)) return;
+  const scope = mark.key ? uniqueForms().find((f) => formKey(f) === mark.key) : mark.scope && document.getElementById(mark.scope);
+  let el = (mark.id && document.getElementById(mark.id)) || (scope && mark.place >= 0 && scope.querySelectorAll(FOCUSABLE)[mark.place]);
+  if (!el && fallback) { fallback.tabIndex = -1; el = fallback; }  // the control is gone: stay at its place
+  if (!el) return;
+  el.focus({ preventScroll: true });
+  if (mark.caret && typeof el.setSelectionRange === "function") el.setSelectionRange(...mark.caret);
+}
+
 function formFor(ref) { return room.querySelector(`form.act[data-ref="${CSS.escape(String(ref))}"]`); }
 
 function showFormError(form, text) {
@@ -170,33 +197,42 @@ function fragment(html) {
 }
 
 function apply(op) {
-  if (op.op === "room") {
-    const focused = document.activeElement && document.activeElement.name;
+  if (op.op === "room" && clockView) {
+    refreshParts(["room"], location.pathname);  // the clock renders its own page, not the room
+  } else if (op.op === "room") {
+    const focused = focusMark();
     const edits = unsentEdits();
+    // A panel the member opened (the facilitator's script) stays open across re-renders.
+    const opened = [...room.querySelectorAll("details[data-keep-open][open]")].map((d) => d.id);
     room.innerHTML = op.html;
+    opened.forEach((id) => document.getElementById(id)?.setAttribute("open", ""));
     restoreDrafts();
     reapply(edits);
     startTimer();
-    if (focused) { const again = room.querySelector(`[name="${CSS.escape(focused)}"]`); if (again) again.focus(); }
+    refocus(focused);
   } else if (op.op === "upsert") {
     const node = fragment(op.html);
     if (!node || !node.id) return;
     const existing = document.getElementById(node.id);
     if (existing) {
-      // Keep an answer being typed inside the element being replaced.
+      // Keep an answer being typed inside the element being replaced, and the focus.
       const typing = existing.contains(document.activeElement) ? document.activeElement : null;
-      if (typing && typing.name) {
+      const focused = typing && focusMark();
+      if (typing && typing.name && typing.matches("textarea, input")) {
         const twin = node.querySelector(`[name="${CSS.escape(typing.name)}"]`);
         if (twin) { twin.value = typing.value; }
       }
       existing.replaceWith(node);
-      if (typing && typing.name) node.querySelector(`[name="${CSS.escape(typing.name)}"]`)?.focus();
+      refocus(focused, node);
     } else if (op.into) {
       document.getElementById(op.into)?.append(node);
     }
   } else if (op.op === "timer") {
     const el = document.getElementById("timer");
+    if (el && op.run) el.dataset.run = op.run;  // a restart: its cues may come again
     if (el) setTimer(el, op.timer);
+  } else if (op.op === "refresh") {
+    refreshParts(op.ids);
   }
 }
 
@@ -214,6 +250,7 @@ function onEvent(msg) {
 function onMessage(raw) {
   let msg;
   try { msg = JSON.parse(raw.data); } catch { return; }
+  if (projector) { onProjectorMessage(msg); return; }
   switch (msg.type) {
     case "event": onEvent(msg); break;
     case "snapshot":
@@ -319,8 +356,10 @@ function startTimer() {
     duration: Number(el.dataset.duration),
     elapsed: Number(el.dataset.elapsed),
     running: el.dataset.running === "1",
+    at: el.dataset.at,
     receivedAt: performance.now(),
   };
+  soundButton();
   renderTimer();
 }
 
@@ -334,11 +373,158 @@ function renderTimer() {
   const abs = Math.abs(left);
   const text = `${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
   el.classList.toggle("overtime", left < 0);
+  el.classList.toggle("warning", left >= 0 && left <= 60);
   el.classList.toggle("paused", !timerState.running);
+  if (timerState.running && left <= 60) cue(el, left <= 0 ? "timesUp" : "warning");
+  renderAgenda(left);
   el.textContent = left < 0 ? el.dataset.overtime.replace("{time}", `+${text}`)
     : timerState.running ? text : el.dataset.paused.replace("{time}", text);
 }
 
+// --- cues: "1 minute left", then "time is up", each once per timer run ----------------------------
+// A run is the step entered or the timer restarted (data-run, a sequence number) at a duration:
+// an extension makes a new run. What has fired is remembered per page kind, so neither a
+// re-render nor a reconnection nor a reload repeats it.
+const CUES = `codev:cues:${workshopId}:${projector ? "projector" : "room"}`;
+const SOUND = "codev:sound";
+const cueBox = document.getElementById("cue");
+let audio = null;
+
+function cue(el, kind) {
+  const key = `${el.dataset.run}:${el.dataset.duration}:${kind}`;
+  let fired = [];
+  try { fired = JSON.parse(localStorage.getItem(CUES)) || []; } catch { /* start afresh */ }
+  if (fired.includes(key)) return;
+  localStorage.setItem(CUES, JSON.stringify([...fired, key].slice(-20)));
+  el.classList.remove("cue-flash");
+  void el.offsetWidth;  // restart the flash animation
+  el.classList.add("cue-flash");
+  if (cueBox) {
+    cueBox.textContent = el.dataset[kind];
+    clearTimeout(cue.timer);
+    cue.timer = setTimeout(() => { cueBox.textContent = ""; }, 10000);
+  }
+  if (kind === "timesUp" && !projector && localStorage.getItem(SOUND) === "1") beep();
+}
+
+// A short tone made on the spot: no audio file to fetch. Browsers let sound start only after a
+// gesture, hence the context made on the member's click (or first key/touch after a reload).
+function unlockAudio() {
+  try { audio ||= new AudioContext(); audio.resume(); } catch { audio = null; }
+}
+
+function beep() {
+  unlockAudio();
+  if (!audio) return;
+  const tone = audio.createOscillator();
+  const gain = audio.createGain();
+  tone.frequency.value = 880;
+  gain.gain.setValueAtTime(0.25, audio.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.7);
+  tone.connect(gain).connect(audio.destination);
+  tone.start();
+  tone.stop(audio.currentTime + 0.7);
+}
+
+function soundButton() {
+  const button = document.getElementById("sound-toggle");
+  if (!button) return;
+  button.hidden = false;  // without JavaScript there is no sound to switch on
+  button.setAttribute("aria-pressed", localStorage.getItem(SOUND) === "1" ? "true" : "false");
+}
+
+room.addEventListener("click", (e) => {
+  if (!e.target.closest("#sound-toggle")) return;
+  const on = localStorage.getItem(SOUND) !== "1";
+  localStorage.setItem(SOUND, on ? "1" : "0");
+  soundButton();
+  if (on) beep();  // what it will sound like
+});
+["pointerdown", "keydown"].forEach((type) => document.addEventListener(type, () => {
+  if (localStorage.getItem(SOUND) === "1") unlockAudio();
+}, { once: true }));
+
+// --- the agenda's expected end moves with the timer: now + what the step has left + the steps ahead
+const clocks = {};
+
+function renderAgenda(left) {
+  const card = document.getElementById("agenda");
+  if (!card || card.dataset.live !== "1" || !timerState.at) return;
+  const now = Date.parse(timerState.at) + (performance.now() - timerState.receivedAt);
+  const end = now + (Math.max(0, left) + Number(card.dataset.ahead)) * 1000;
+  const drift = Math.round((end / 1000 - Number(card.dataset.plannedEnd)) / 60);
+  const tz = card.dataset.tz;
+  clocks[tz] ||= new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+    { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz });
+  card.querySelector("[data-projected-end]").textContent = clocks[tz].format(end);
+  const label = drift > 0 ? card.dataset.late : drift < 0 ? card.dataset.early : card.dataset.onTime;
+  const shown = card.querySelector("[data-drift]");
+  shown.textContent = `(${label.replace("{n}", Math.abs(drift))})`;
+  shown.classList.toggle("late", drift > 0);
+  const spent = card.querySelector("[data-since]");
+  if (spent) spent.textContent = card.dataset.minutes.replace("{n}", Math.max(0, Math.round(now / 60000 - Number(spent.dataset.since) / 60)));
+}
+
+// --- the projector: no forms, no local state; the server renders its view afresh ------------------
+let refreshTimer = null;
+let refreshCount = 0;
+
+function onProjectorMessage(msg) {
+  if (!["event", "snapshot", "synced", "pong"].includes(msg.type)) return;
+  if (msg.type === "pong" && !(msg.seq > lastSeq)) return;
+  lastSeq = Math.max(lastSeq, msg.seq || 0);
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshProjector, 150);  // a burst of events, one fetch
+}
+
+async function refreshProjector() {
+  const mine = ++refreshCount;
+  let answer;
+  try { answer = await fetch(`${location.pathname}?fragment=1`, { credentials: "same-origin" }); } catch { return; }
+  if (answer.status === 403 || answer.status === 404) { location.reload(); return; }
+  if (!answer.ok || mine !== refreshCount) return;
+  const html = await answer.text();
+  if (mine !== refreshCount) return;  // a newer fetch is under way: it wins
+  room.innerHTML = html;
+  startTimer();
+}
+
+// --- speaking: the facilitator's figures are fetched (never sent in an event); times tick -------
+const clockView = room.dataset.view === "clock";
+let partsTimer = null;
+
+function refreshParts(ids, url) {
+  const shown = ids.map((id) => document.getElementById(id)).filter(Boolean);
+  const src = url || shown.map((el) => el.dataset.src).find(Boolean);
+  if (!shown.length || !src) return;
+  clearTimeout(partsTimer);
+  partsTimer = setTimeout(() => fetchParts(src, ids), 100);  // a burst of events, one fetch
+}
+
+async function fetchParts(src, ids) {
+  let answer;
+  try { answer = await fetch(src, { credentials: "same-origin" }); } catch { return; }
+  if (!answer.ok) return;
+  const page = new DOMParser().parseFromString(await answer.text(), "text/html");
+  for (const id of ids) {
+    const fresh = page.getElementById(id);
+    const old = document.getElementById(id);
+    if (!fresh || !old) continue;
+    const focused = old.contains(document.activeElement) ? focusMark() : null;
+    if (id === "room") old.innerHTML = fresh.innerHTML; else old.replaceWith(document.importNode(fresh, true));
+    refocus(focused, document.getElementById(id));
+  }
+}
+
+function renderTicking() {
+  document.querySelectorAll(".ticking[data-elapsed]").forEach((el) => {
+    el.dataset.t0 ||= performance.now();
+    const s = Math.max(0, Math.round(Number(el.dataset.elapsed) + (performance.now() - Number(el.dataset.t0)) / 1000));
+    el.textContent = `${Math.floor(s / 60)}:${pad(s % 60)}`;
+  });
+}
+
+setInterval(renderTicking, 500);
 setInterval(renderTimer, 500);
 startTimer();
 restoreDrafts();
