@@ -172,14 +172,17 @@ async def test_a_message_type_survives_hostile_payloads(sockets, kind, example):
 
     shown = {k: (v[:40] + "…" if isinstance(v, str) and len(v) > 40 else v) for k, v in message.items()}
     assert not comm.future.done(), (shown, how)
-    replies = [m for m in seen if m["type"] in ("ack", "error", "pong", "synced", "snapshot")]
+    # A snapshot may also come from the room's broadcast: a previous example's valid vote is a
+    # structural event, and through Redis it can arrive after that example's pong. So only acks,
+    # errors and pongs count as this frame's answer (a sync's answer is synced or a snapshot).
+    replies = [m for m in seen if m["type"] in ("ack", "error", "pong")]
     refused = how != "text" or kind == "unknown" or any(m["type"] == "error" for m in replies)
     if how in ("binary", "oversized", "deep"):  # not even read: an error without ref
         assert [(m["type"], m["code"], m["ref"]) for m in replies] == [("error", "invalid", None)], (shown, how, seen)
     elif kind == "ping":
         assert [(m["type"], m["ref"]) for m in replies] == [("pong", echoed(ref))], (shown, seen)
     elif kind == "sync":
-        assert replies and replies[-1]["type"] in ("synced", "snapshot"), (shown, seen)
+        assert not replies and any(m["type"] in ("synced", "snapshot") for m in seen), (shown, seen)
     else:
         answers = [m for m in replies if m["type"] in ("ack", "error")]
         assert len(answers) == 1, (shown, seen)
