@@ -10,7 +10,7 @@ never show garbage or an empty text that someone might then save over the real o
 """
 import os
 import secrets
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -73,6 +73,7 @@ def _fernets() -> tuple[MultiFernet, Fernet]:
 def reset() -> None:
     """Forget the cached keys (tests, and rotate_keys after the settings changed)."""
     _fernets.cache_clear()
+    _plain.cache_clear()
 
 
 @receiver(setting_changed)
@@ -95,6 +96,15 @@ def encrypt(text: str) -> str:
 def decrypt(value: str) -> str:
     if not value.startswith(PREFIX):
         return value  # legacy plain text: readable, and encrypted at its next save or rotation
+    return _plain(value)
+
+
+# A live room is read again at every snapshot and page: the same few hundred texts each time, and
+# Fernet (HMAC + AES) was a fifth of a room page with 300 contributions. A token always decrypts to
+# the same text, so the latest ones are remembered. This keeps nothing a memory reader could not
+# get anyway (the keys are in the same process); a reset (new keys) forgets them.
+@lru_cache(maxsize=8192)
+def _plain(value: str) -> str:
     try:
         return _fernets()[0].decrypt(_token(value)).decode("utf-8")
     except InvalidToken as error:

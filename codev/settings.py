@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "codev.security.one_thread_hop",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "codev.urls"

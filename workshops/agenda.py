@@ -111,27 +111,34 @@ def visits_from(changes: list[tuple[datetime, str, int | None]]) -> list[Visit]:
     return visits
 
 
-def of(workshop: Workshop, now: datetime) -> Agenda:
-    """The agenda of this workshop at `now`."""
-    planned = {int(s): planned_seconds(s, workshop.short_format, workshop.minutes) for s in Step}
+def history(workshop: Workshop) -> tuple[list, int]:
+    """What the agenda needs from the event log: the step changes, and the number of the timer's
+    current run. The same for every member at one sequence number (room.shared keeps it)."""
     log = list(workshop.events.filter(kind__in=(*STEP_EVENTS, "timer.changed")).order_by("seq"))
     changes = [
         (e.created_at, e.kind, Step.EXPOSE if e.kind == "workshop.started" else e.payload.get("step"))
         for e in log if e.kind in STEP_EVENTS
     ]
     runs = [e.seq for e in log if e.kind != "timer.changed" or e.payload.get("op") == "reset"]
+    return changes, max(runs, default=0)
+
+
+def of(workshop: Workshop, now: datetime, known: tuple[list, int] | None = None) -> Agenda:
+    """The agenda of this workshop at `now` (`known`: its `history`, if already read)."""
+    planned = {int(s): planned_seconds(s, workshop.short_format, workshop.minutes) for s in Step}
+    changes, run = known if known is not None else history(workshop)
     visits = visits_from(changes)
     if workshop.status == Workshop.PLANNED:
         visits = []
     remaining = workshop.timer_duration - timer.elapsed(workshop, now) if workshop.status == Workshop.LIVE else 0.0
     ended_at = (workshop.ended_at or now) if workshop.status == Workshop.ENDED and visits else None
     projected = project(planned, visits, now=now, remaining=remaining, scheduled=workshop.scheduled_at, ended_at=ended_at)
-    return replace(projected, run=max(runs, default=0))
+    return replace(projected, run=run)
 
 
-def card(workshop: Workshop, now: datetime) -> dict:
+def card(workshop: Workshop, now: datetime, known: tuple[list, int] | None = None) -> dict:
     """The agenda card's context for this workshop at `now`."""
-    return context(of(workshop, now), now)
+    return context(of(workshop, now, known), now)
 
 
 def context(agenda: Agenda, now: datetime) -> dict:

@@ -151,7 +151,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def _render_room(self):
         with translation.override(self.lang):
             workshop = access_workshop(self.user, self.workshop_id)
-            ctx = room.context(workshop, self.user)
+            ctx = room.context(workshop, self.user, reuse=True)  # what is alike comes from room.shared
             self.me = ctx["viewer"]
             return ctx["seq"], room.render_room(ctx), ctx["timer"]
 

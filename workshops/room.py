@@ -7,7 +7,20 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from workshops import actions, agenda, followup, guidance, inperson, labels, pool, presence, serialize, speaking_view, timer
+from workshops import (
+    actions,
+    agenda,
+    followup,
+    guidance,
+    inperson,
+    labels,
+    pool,
+    presence,
+    serialize,
+    speaking,
+    speaking_view,
+    timer,
+)
 from workshops.models import Case, Evaluation, PlannedAction, RuleAcceptance, Workshop
 from workshops.people import role_in
 from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for, next_step, previous_step
@@ -82,7 +95,7 @@ def context(workshop: Workshop, user, *, reuse: bool = False) -> dict:
         "steps": _steps(workshop),
         "current": current,
         "timer": timer.state(workshop, timezone.now()),
-        "agenda": agenda.card(workshop, timezone.now()),
+        "agenda": agenda.card(workshop, timezone.now(), alike["agenda"]),
         "case": alike["case"],
         "client": alike["client"],
         "cases": alike["cases"],
@@ -102,7 +115,7 @@ def context(workshop: Workshop, user, *, reuse: bool = False) -> dict:
         "people": presence.people(workshop.pk),
         "log": alike["log"] if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
         "opening": opening(workshop, user, me) if workshop.status == Workshop.PLANNED else None,
-        **speaking_view.room_context(workshop, me),
+        **speaking_view.room_context(workshop, me, alike["speaking"]),
     }
 
 
@@ -111,15 +124,17 @@ def _alike(workshop: Workshop) -> dict:
     here may depend on who looks: the member's own parts and a role's alone stay in `context`
     (the process log is here, but `context` gives it to the facilitator only until the end)."""
     return {
-        "contributions": inperson.typed(workshop, [serialize.contribution(c) for c in workshop.contributions.select_related("author")]),
+        "contributions": inperson.typed(workshop, serialize.contributions(workshop.contributions.all())),
         "case": serialize.case(workshop.case) if workshop.case_id else None,
         "client": serialize.person(workshop.case.owner) if workshop.case_id else None,
         "cases": [serialize.case(c) for c in _by_title(Case.objects.filter(group=workshop.group, status=Case.POOL).select_related("owner"))],
         "acceptances": [serialize.person(a.user) for a in RuleAcceptance.objects.filter(workshop=workshop).select_related("user").order_by("accepted_at")],
         "actions": [serialize.planned_action(a) for a in workshop.actions.prefetch_related("kept")],
-        "learnings": inperson.typed(workshop, [serialize.learning(item) for item in workshop.learnings.select_related("author")], "learning"),
+        "learnings": inperson.typed(workshop, serialize.learnings(workshop.learnings.all()), "learning"),
         "evaluation_count": workshop.evaluations.count(),
         "log": _log(workshop),
+        "agenda": agenda.history(workshop),  # its times are applied per reader (now)
+        "speaking": speaking.public_state(workshop) if workshop.status == Workshop.LIVE else None,
     }
 
 

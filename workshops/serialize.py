@@ -1,4 +1,6 @@
 """Plain dicts of what the room shows: stored in events, rendered by the same templates as the page."""
+from django.contrib.auth import get_user_model
+
 from workshops.models import Case, Contribution, Learning, PlannedAction, PrivateNote
 from workshops.people import display_name
 
@@ -35,6 +37,31 @@ def contribution(c: Contribution) -> dict:
         "flagged": c.flagged,
         "author": person(c.author),
     }
+
+
+def contributions(rows) -> list[dict]:
+    """`contribution` for every row of a queryset, from plain values: a room with hundreds of
+    contributions has only a handful of authors, so they are read once, not joined per row."""
+    values = list(rows.values("id", "cid", "step", "kind", "body", "answer", "mark", "flagged", "author_id"))
+    return [
+        {**{k: v for k, v in row.items() if k != "author_id"}, "cid": str(row["cid"]), "author": author}
+        for row, author in zip(values, _authors(values), strict=True)
+    ]
+
+
+def learnings(rows) -> list[dict]:
+    """`learning` for every row of a queryset (see `contributions`)."""
+    values = list(rows.values("id", "cid", "body", "author_id"))
+    return [
+        {"id": row["id"], "cid": str(row["cid"]), "body": row["body"], "author": author}
+        for row, author in zip(values, _authors(values), strict=True)
+    ]
+
+
+def _authors(values: list[dict]) -> list[dict]:
+    ids = {row["author_id"] for row in values}
+    people = {user.pk: person(user) for user in get_user_model().objects.filter(pk__in=ids)} if ids else {}
+    return [people[row["author_id"]] for row in values]
 
 
 def note(n: PrivateNote) -> dict:
