@@ -11,6 +11,7 @@ from workshops import (
     actions,
     agenda,
     followup,
+    fragments,
     guidance,
     inperson,
     labels,
@@ -249,7 +250,8 @@ def item_ops(event: dict, me: dict) -> list[dict]:
         ctx["evaluation_count"] = data["count"]
     if kind == "speaking.changed":
         ctx.update(speaking_view.card(data.get("speaking") or {}, me, timezone.now()))
-    ops = [{"op": "upsert", "into": into, "html": render_to_string(template, ctx).strip()}]
+    html = fragments.item_html(template, ctx["item"], ctx) if template in fragments.ACTING else render_to_string(template, ctx).strip()
+    ops = [{"op": "upsert", "into": into, "html": html}]
     if kind == "rules.accepted" and data["person"]["id"] == me["id"]:
         ops.append({"op": "upsert", "into": None, "html": render_to_string("workshops/_accept.html", {**ctx, "accepted": True}).strip()})
     return ops + speaking_view.refresh_ops(kind, me)

@@ -2,8 +2,9 @@ import uuid
 from datetime import date
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from workshops import labels
+from workshops import fragments, labels
 
 register = template.Library()
 
@@ -26,3 +27,10 @@ def isodate(value: str):
 @register.filter
 def label(value, vocabulary: str):
     return getattr(labels, vocabulary.upper()).get(value, value)
+
+
+@register.simple_tag(takes_context=True)
+def room_items(context, template_name: str, items) -> str:
+    """A room's list, each item as `fragments.item_html` renders it for this reader."""
+    reader = {"viewer": context.get("viewer"), "can": context.get("can"), "csrf_token": context.get("csrf_token")}
+    return mark_safe("\n".join(fragments.item_html(template_name, item, reader) for item in items))  # noqa: S308 (autoescaped templates)
