@@ -4,7 +4,8 @@
 
 Seeds one workshop, brings it to the consultation and posts the contributions through the domain
 (manage.py shell on the bench's throwaway database), then times GET /workshops/<id>/ as a
-consultant and as the facilitator, one request at a time, from a started server.
+consultant, as the facilitator and as the client (the only one with a form on every contribution),
+one request at a time, from a started server.
 """
 import http.client
 import json
@@ -56,7 +57,8 @@ def main(args) -> int:
         workshop = seed["workshops"][0]
         port = server.ports[0]
         figures = {}
-        for label, member in (("consultant", workshop["members"][2]), ("facilitator", workshop["members"][0])):
+        readers = (("consultant", workshop["members"][2]), ("facilitator", workshop["members"][0]), ("client", workshop["members"][1]))
+        for label, member in readers:
             cookie = f"{seed['cookie_name']}={member['cookie']}"
             path = f"/workshops/{workshop['id']}/"
             for _ in range(5):  # warm: templates compiled, connection pool filled

@@ -150,7 +150,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     def _render_room(self):
         with translation.override(self.lang):
-            workshop = access_workshop(self.user, self.workshop_id)
+            # The bare row: room.context reads it again, seq first, and drops joined rows then.
+            workshop = access_workshop(self.user, self.workshop_id, rows=Workshop.objects.all())
             ctx = room.context(workshop, self.user, reuse=True)  # what is alike comes from room.shared
             self.me = ctx["viewer"]
             return ctx["seq"], room.render_room(ctx), ctx["timer"]
