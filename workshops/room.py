@@ -1,7 +1,9 @@
 """What one member sees of a room, as template context: built for the page and for the socket,
 so both render the very same templates."""
+import json
 import time
 import unicodedata
+from functools import lru_cache
 
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -258,4 +260,12 @@ def item_ops(event: dict, me: dict) -> list[dict]:
 
 
 def presence_op(people: list[dict]) -> dict:
-    return {"op": "upsert", "into": None, "html": render_to_string("workshops/_presence.html", {"people": people}).strip()}
+    """The presence card. Every socket of a room renders the same list when someone joins: after a
+    restart, 8 joins x 8 screens per room, so each (language, list) is rendered once."""
+    return {"op": "upsert", "into": None, "html": _presence_html(translation.get_language(), json.dumps(people, ensure_ascii=False))}
+
+
+@lru_cache(maxsize=1024)
+def _presence_html(language: str, people: str) -> str:
+    with translation.override(language):
+        return render_to_string("workshops/_presence.html", {"people": json.loads(people)}).strip()
