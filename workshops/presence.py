@@ -12,7 +12,6 @@ from workshops.models import Presence
 from workshops.people import display_name
 
 FRESH = timedelta(seconds=75)  # browsers ping every 25 s
-SEEN_EVERY = timedelta(seconds=30)  # a socket rewrites its row at most this often: 30 + 25 < 75
 
 
 def join(workshop_id: int, user_id: int, channel_name: str) -> None:

@@ -140,14 +140,30 @@ def _require_live(workshop: Workshop) -> None:
     actions._require_live(workshop)
 
 
-def _require_participant(role: Role) -> None:
+# Who may do what with the floor: the facilitator guards it and gives it, the participants take
+# it. The actions below check this table; the room asks `floor_acts` instead of testing roles.
+PARTICIPANTS = frozenset({Role.CLIENT, Role.CONSULTANT})
+FLOOR_ACTS = {
+    "raise_hand": PARTICIPANTS,
+    "speak": PARTICIPANTS,
+    "give_floor": frozenset({Role.FACILITATOR}),
+    "end_turn": frozenset({Role.FACILITATOR}),
+    "lower_any_hand": frozenset({Role.FACILITATOR}),
+}
+
+
+def floor_acts(role: Role | str) -> dict[str, bool]:
+    return {act: Role(role) in roles for act, roles in FLOOR_ACTS.items()}
+
+
+def _require(role: Role, act: str) -> None:
+    if role in FLOOR_ACTS[act]:
+        return
+    if act == "lower_any_hand":
+        raise Refused(_("Only the facilitator can lower someone else's hand."))
     if role == Role.FACILITATOR:
         raise Refused(_("The facilitator guards the process: he gives the floor, he does not take it."))
-
-
-def _require_facilitator(role: Role) -> None:
-    if role != Role.FACILITATOR:
-        raise Refused(_("Only the facilitator gives the floor."))
+    raise Refused(_("Only the facilitator gives the floor."))
 
 
 def _require_running(workshop: Workshop) -> None:
@@ -170,7 +186,7 @@ def _announce(workshop: Workshop, acting_user) -> None:
 def raise_hand(workshop_id: int, *, acting_user) -> HandRaise:
     with _locked(workshop_id, acting_user) as (workshop, role):
         _require_live(workshop)
-        _require_participant(role)
+        _require(role, "raise_hand")
         if hand := _open_hand(workshop, acting_user.pk):
             return hand  # already in the queue: a double click keeps his place
         now = timezone.now()
@@ -184,8 +200,8 @@ def lower_hand(workshop_id: int, *, user_id=None, acting_user) -> None:
     with _locked(workshop_id, acting_user) as (workshop, role):
         _require_live(workshop)
         target = acting_user.pk if user_id is None else user_id
-        if target != acting_user.pk and role != Role.FACILITATOR:
-            raise Refused(_("Only the facilitator can lower someone else's hand."))
+        if target != acting_user.pk:
+            _require(role, "lower_any_hand")
         hand = _open_hand(workshop, target)
         if hand is None:
             return  # already lowered (or answered meanwhile): nothing to do
@@ -221,7 +237,7 @@ def give_floor(workshop_id: int, *, user_id, source=None, acting_user) -> None:
         raise Invalid(_("Unknown way of giving the floor."))
     with _locked(workshop_id, acting_user) as (workshop, role):
         _require_live(workshop)
-        _require_facilitator(role)
+        _require(role, "give_floor")
         _participant(workshop, user_id)
         current = open_turn(workshop)
         if current is not None and current.user_id == user_id:
@@ -236,7 +252,7 @@ def speak(workshop_id: int, *, on=True, acting_user) -> None:
     """The speaker's own "I'm speaking" toggle: on starts his turn, off ends it."""
     with _locked(workshop_id, acting_user) as (workshop, role):
         _require_live(workshop)
-        _require_participant(role)
+        _require(role, "speak")
         current = open_turn(workshop)
         mine = current is not None and current.user_id == acting_user.pk
         if on == mine:
@@ -254,7 +270,7 @@ def end_turn(workshop_id: int, *, acting_user) -> None:
     """The facilitator's "nobody speaks" (the clock's stop button)."""
     with _locked(workshop_id, acting_user) as (workshop, role):
         _require_live(workshop)
-        _require_facilitator(role)
+        _require(role, "end_turn")
         now = timezone.now()
         if _close_open_turn(workshop, now):
             _announce(workshop, acting_user)

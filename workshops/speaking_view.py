@@ -13,6 +13,7 @@ from workshops.speaking import (
     Turn,
     balance,
     duration_text,
+    floor_acts,
     open_turn,
     propose_next,
     public_state,
@@ -33,6 +34,7 @@ def card(state: dict, viewer: dict, now: datetime) -> dict:
         "speaking_elapsed_text": duration_text(max(0, elapsed)),
         "my_hand_raised": viewer["id"] in queued,
         "i_speak": bool(speaker) and speaker["person"]["id"] == viewer["id"],
+        "floor": floor_acts(viewer["role"]),
         "viewer": viewer,
     }
 
