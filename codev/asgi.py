@@ -2,10 +2,13 @@
 import os
 import warnings
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "codev.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+from codev.pages import PageHandler  # noqa: E402  (needs Django set up)
+
+django_asgi_app = PageHandler()  # Django's ASGIHandler, one thread hop per request (codev/pages.py)
 # WhiteNoise streams static files with a sync iterator; Django serves it correctly under ASGI but
 # warns on every file. The warning says nothing actionable here, so keep the log readable.
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")

@@ -50,22 +50,6 @@ def content_security_policy(get_response: Callable):
     return middleware
 
 
-def one_thread_hop(get_response: Callable):
-    """Last in MIDDLEWARE, sync only: under ASGI, every middleware above it then runs in sync mode,
-    so a request crosses from the event loop to the database thread once. Without it, each
-    middleware able to run async (Django's all are) hops between the two threads for its request
-    and response parts (~15 hops): on this project's 2-core machine that was 10-15 ms per page,
-    most of a small page's time (docs/performance.md). Every view here is sync."""
-    def middleware(request: HttpRequest) -> HttpResponse:
-        return get_response(request)
-
-    return middleware
-
-
-one_thread_hop.sync_capable = True
-one_thread_hop.async_capable = False
-
-
 @checks.register(checks.Tags.security, deploy=True)
 def check_allowed_hosts(app_configs=None, **kwargs) -> list[checks.Warning]:
     """Channels' origin check on websockets compares the Origin with ALLOWED_HOSTS: a wildcard

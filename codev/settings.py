@@ -55,7 +55,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "codev.security.one_thread_hop",  # last: see its docstring
 ]
 
 ROOT_URLCONF = "codev.urls"
