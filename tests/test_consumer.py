@@ -329,6 +329,30 @@ async def _snapshot_of(comm) -> dict:
     return await receive_until(comm, lambda m: m["type"] == "snapshot")
 
 
+async def last_presence(comm, seq: int) -> set[int]:
+    seen = await collect_until(comm, is_sentinel(seq))
+    lists = [m["people"] for m in seen if m["type"] == "presence"]
+    assert lists, "no presence list came"
+    return {person["id"] for person in lists[-1]}
+
+
+async def test_the_presence_list_ends_right_when_many_join_and_leave_at_once(cast, sockets):
+    """After a restart a room's sockets come back within milliseconds: each join publishes the list
+    it read, and whatever the order they were read in, the last list everyone gets is the room."""
+    await db(cast.at_step)(1)
+    everyone = [cast.claire, cast.marc, cast.sophie, cast.julien]
+    tabs = await asyncio.gather(*(sockets.open(user, cast.workshop.pk) for user in everyone * 2))
+    seq = await sentinel(cast)
+    for comm in tabs:
+        assert await last_presence(comm, seq) == {user.pk for user in everyone}
+    leaving = [tabs[3], tabs[7], tabs[2]]  # both of Julien's tabs, one of Sophie's
+    await asyncio.gather(*(sockets.close(comm) for comm in leaving))
+    seq = await sentinel(cast)
+    for comm in tabs:
+        if comm not in leaving:
+            assert await last_presence(comm, seq) == {cast.claire.pk, cast.marc.pk, cast.sophie.pk}
+
+
 # --- exactly which events an action emits, and to whom --------------------------------------
 
 ALL = "all"

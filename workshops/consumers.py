@@ -55,15 +55,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.groups_joined = [events.workshop_group(self.workshop_id), events.private_group(self.workshop_id, self.user.pk)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        # In the group before the list is read, so no later join is missed; the list is published
+        # as soon as it is read (see _publish_presence); this socket gets it once accepted.
+        await self._publish_presence(await self._join())
         await self.accept()
-        await self._presence(presence.join, self.workshop_id, self.user.pk, self.channel_name)
 
     async def disconnect(self, code):
         if self.me is None:
             return
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        await self._presence(presence.leave, self.channel_name)
+        await self._publish_presence(await self._leave())
 
     # --- from the browser ---------------------------------------------------------------
 
@@ -161,16 +163,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return room.viewer(access_workshop(self.user, self.workshop_id), self.user)
 
     @database_sync_to_async
+    def _join(self):
+        presence.join(self.workshop_id, self.user.pk, self.channel_name)
+        return presence.people(self.workshop_id)
+
+    @database_sync_to_async
+    def _leave(self):
+        presence.leave(self.channel_name)
+        return presence.people(self.workshop_id)
+
+    @database_sync_to_async
     def _ping(self):
         presence.seen(self.channel_name)
         return Workshop.objects.values_list("seq", flat=True).get(pk=self.workshop_id)
 
-    async def _presence(self, change, *args):
-        def run():
-            change(*args)
-            events.publish_presence(self.workshop_id, presence.people(self.workshop_id))
-
-        await database_sync_to_async(run)()
+    async def _publish_presence(self, people):
+        """Sent from the event loop, so the one database thread never waits for the loop. Called
+        right after the list was read, with no other await between: lists read one after the
+        other on that thread are published in the same order, and the last one stays."""
+        await self.channel_layer.group_send(events.workshop_group(self.workshop_id), events.presence_message(people))
 
     async def _error(self, ref, code, message):
         await self.send_json({"type": "error", "ref": ref, "code": code, "message": str(message)})

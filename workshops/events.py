@@ -59,12 +59,10 @@ def publish(event: Event) -> None:
     async_to_sync(layer.group_send)(group, {"type": "workshop.event", "event": as_message(event)})
 
 
-def publish_presence(workshop_id: int, people: list[dict]) -> None:
-    """Presence is not content and is not numbered: each message replaces the whole list."""
-    layer = get_channel_layer()
-    async_to_sync(layer.group_send)(
-        workshop_group(workshop_id), {"type": "workshop.presence", "people": people}
-    )
+def presence_message(people: list[dict]) -> dict:
+    """Presence is not content and is not numbered: each message replaces the whole list. The
+    sockets send it from the event loop (to `workshop_group`), after the database work."""
+    return {"type": "workshop.presence", "people": people}
 
 
 def catch_up(workshop_id: int, user_id: int, since: int) -> tuple[int, list[Event]]:

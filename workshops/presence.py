@@ -15,10 +15,8 @@ FRESH = timedelta(seconds=75)  # browsers ping every 25 s
 
 
 def join(workshop_id: int, user_id: int, channel_name: str) -> None:
-    Presence.objects.update_or_create(
-        channel_name=channel_name,
-        defaults={"workshop_id": workshop_id, "user_id": user_id, "seen_at": timezone.now()},
-    )
+    # One INSERT: a channel name is new for each socket (a reconnect gets another).
+    Presence.objects.create(channel_name=channel_name, workshop_id=workshop_id, user_id=user_id, seen_at=timezone.now())
     attendance.mark_present_from_room(workshop_id, user_id)  # in a live room: present at its session
 
 
@@ -38,5 +36,9 @@ def present_ids(workshop_id: int) -> set[int]:
 
 
 def people(workshop_id: int) -> list[dict]:
-    users = get_user_model().objects.filter(pk__in=present_ids(workshop_id)).order_by("first_name", "username")
+    since = timezone.now() - FRESH
+    users = (
+        get_user_model().objects.filter(pk__in=Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=since).values("user_id"))
+        .order_by("first_name", "username").only("pk", "username", "first_name", "last_name")
+    )
     return [{"id": u.pk, "name": display_name(u)} for u in users]
