@@ -2,10 +2,12 @@
 (in-memory, or Redis pub/sub with REDIS_URL). What each member's socket receives, and what not."""
 import asyncio
 import re
+import time
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async as db
+from channels.layers import get_channel_layer
 from django.utils import translation
 
 from tests import ws
@@ -19,7 +21,7 @@ from tests.ws import (
     send,
 )
 from workshops import actions
-from workshops.events import STRUCTURAL
+from workshops.events import STRUCTURAL, workshop_group
 from workshops.models import Contribution, Event, Learning, Membership, PlannedAction, Presence, PrivateNote, Workshop
 from workshops.steps import REFUSALS, Act
 
@@ -351,6 +353,22 @@ async def test_the_presence_list_ends_right_when_many_join_and_leave_at_once(cas
     for comm in tabs:
         if comm not in leaving:
             assert await last_presence(comm, seq) == {cast.claire.pk, cast.marc.pk, cast.sophie.pk}
+
+
+async def test_a_live_event_does_not_wait_for_the_database_thread(cast, sockets):
+    """Events and presence lists are sent from memory: while the process's one database thread is
+    busy (a long snapshot, a slow query), they still reach every screen at once."""
+    room = await open_room(cast, sockets, step=1)
+    busy = asyncio.ensure_future(db(time.sleep)(2.0))  # holds the database thread for 2 s
+    await asyncio.sleep(0.1)
+    timer = {"running": True, "duration": 900, "elapsed": 10, "at": "2026-12-06T20:00:00+00:00"}
+    event = {"seq": 10_000, "kind": "timer.changed", "data": {"op": "extend", "timer": timer}}
+    await get_channel_layer().group_send(workshop_group(cast.workshop.pk), {"type": "workshop.event", "event": event})
+    for name, comm in room.items():
+        got = await receive_until(comm, lambda m: m["type"] == "event", timeout=1.0)  # well before the 2 s
+        assert (got["seq"], got["ops"][0]["op"]) == (10_000, "timer"), name
+    assert not busy.done()
+    await busy
 
 
 # --- exactly which events an action emits, and to whom --------------------------------------
