@@ -9,10 +9,10 @@ that was more than a third of a room page's time over HTTP (docs/performance.md,
 Every view and middleware here is sync, so the whole request runs as under WSGI, in one hop, on a
 small pool of long-lived threads: what `runserver`, gunicorn or uwsgi threads would do.
 """
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -21,7 +21,7 @@ from django.http import FileResponse
 from django.urls import set_script_prefix
 
 # A page that takes long (a PDF) holds one thread, not the others nor the sockets' database thread.
-THREADS = max(1, int(os.environ.get("CODEV_PAGE_THREADS", "4")))
+THREADS = settings.CODEV_PAGE_THREADS
 _threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="codev-page")
 
 

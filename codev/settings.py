@@ -111,6 +111,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or env_str("
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0) if env_str("DATABASE_CONN_MAX_AGE") else None
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection the server dropped is replaced, not used
 
+# HTTP pages run on this many threads per process, each keeping its connection (codev/pages.py).
+CODEV_PAGE_THREADS = max(1, env_int("CODEV_PAGE_THREADS", 4))
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
