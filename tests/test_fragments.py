@@ -71,3 +71,18 @@ def test_who_may_act_on_an_item_gets_his_form_with_its_token(cast):
 
     assert 'data-type="mark_contribution"' in page and 'name="csrfmiddlewaretoken"' in page.split('id="contributions"')[1]
     assert 'data-type="mark_contribution"' not in consultant
+
+
+def test_a_remembered_form_carries_each_readers_own_token(cast):
+    """The client's forms are remembered with a stand-in for the token: each page gets its own."""
+    workshop = cast.at_step(Step.CONSULTATION)
+    actions.contribute(workshop.pk, cid=uuid.uuid4(), kind="idea", body="Une idée", acting_user=cast.julien)
+    ctx = room.context(Workshop.objects.get(pk=workshop.pk), cast.marc)
+    template, item = "workshops/_contribution.html", ctx["contributions"][0]
+    for token in ("jeton-de-cette-page", "jeton-d-une-autre-page"):
+        reader = {**ctx, "csrf_token": token}
+        html = fragments.item_html(template, item, reader)
+        assert html == full_rendering(template, item, reader)
+        assert f'name="csrfmiddlewaretoken" value="{token}"' in html
+    assert "jeton-de-cette-page" not in fragments.item_html(template, item, {**ctx, "csrf_token": "jeton-d-une-autre-page"})
+    assert fragments.item_html(template, item, ctx) == full_rendering(template, item, ctx)  # a socket's: no token

@@ -6,9 +6,11 @@ the 8 screens. An item looks the same to every member who cannot act on it, so t
 remembered: it is made from the item, the language and whether the reader is the facilitator (a
 question's advice flag), and from nothing else, so it cannot carry anything of one member to
 another. A member who can act on the item (the client marking a contribution, answering a
-question) gets a full rendering with his form and its CSRF token.
+question) gets his form: that rendering is remembered too, from the same inputs plus the act and
+the room's form address, with a stand-in where his CSRF token goes, put in for each reader.
 """
 import json
+import secrets
 from functools import lru_cache
 
 from django.template.loader import render_to_string
@@ -23,18 +25,32 @@ ACTING = {
 }
 
 
+# Stands for the reader's CSRF token in a remembered form; random, so no typed text can be one.
+_TOKEN = f"csrf-{secrets.token_hex(16)}"
+
+
 def item_html(template: str, item: dict, context: dict) -> str:
     """`template` rendered for `item` as the reader described by `context` (viewer, can, …) sees it."""
     act = ACTING[template]
     can = context.get("can") or {}
-    if act and can.get(act):
-        return render_to_string(template, {**context, "item": item}).strip()
     viewer = context.get("viewer") or {}
     key = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
-    return _remembered(template, translation.get_language(), bool(viewer.get("is_facilitator")), key)
+    language, is_facilitator = translation.get_language(), bool(viewer.get("is_facilitator"))
+    if act and can.get(act):
+        token = context.get("csrf_token")  # a page's; a socket's rendering has none (room.js adds it)
+        html = _acting(template, language, is_facilitator, act, viewer.get("act_url"), token is not None, key)
+        return html.replace(_TOKEN, str(token)) if token is not None else html
+    return _remembered(template, language, is_facilitator, key)
 
 
 @lru_cache(maxsize=16384)
 def _remembered(template: str, language: str, is_facilitator: bool, item: str) -> str:
     with translation.override(language):
         return render_to_string(template, {"item": json.loads(item), "viewer": {"is_facilitator": is_facilitator}, "can": {}}).strip()
+
+
+@lru_cache(maxsize=4096)
+def _acting(template: str, language: str, is_facilitator: bool, act: str, act_url: str, token: bool, item: str) -> str:
+    reader = {"viewer": {"is_facilitator": is_facilitator, "act_url": act_url}, "can": {act: True}}
+    with translation.override(language):
+        return render_to_string(template, {"item": json.loads(item), **reader, "csrf_token": _TOKEN if token else None}).strip()
