@@ -28,17 +28,18 @@ def leave(channel_name: str) -> None:
     Presence.objects.filter(channel_name=channel_name).delete()
 
 
+def _fresh(workshop_id: int):
+    """The room's sockets seen recently: a crashed worker's rows fade out of it."""
+    return Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=timezone.now() - FRESH)
+
+
 def present_ids(workshop_id: int) -> set[int]:
-    since = timezone.now() - FRESH
-    return set(
-        Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=since).values_list("user_id", flat=True)
-    )
+    return set(_fresh(workshop_id).values_list("user_id", flat=True))
 
 
 def people(workshop_id: int) -> list[dict]:
-    since = timezone.now() - FRESH
     users = (
-        get_user_model().objects.filter(pk__in=Presence.objects.filter(workshop_id=workshop_id, seen_at__gte=since).values("user_id"))
+        get_user_model().objects.filter(pk__in=_fresh(workshop_id).values("user_id"))
         .order_by("first_name", "username").only("pk", "username", "first_name", "last_name")
     )
     return [{"id": u.pk, "name": display_name(u)} for u in users]
