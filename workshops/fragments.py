@@ -32,25 +32,20 @@ _TOKEN = f"csrf-{secrets.token_hex(16)}"
 def item_html(template: str, item: dict, context: dict) -> str:
     """`template` rendered for `item` as the reader described by `context` (viewer, can, …) sees it."""
     act = ACTING[template]
-    can = context.get("can") or {}
     viewer = context.get("viewer") or {}
     key = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
     language, is_facilitator = translation.get_language(), bool(viewer.get("is_facilitator"))
-    if act and can.get(act):
-        token = context.get("csrf_token")  # a page's; a socket's rendering has none (room.js adds it)
-        html = _acting(template, language, is_facilitator, act, viewer.get("act_url"), token is not None, key)
-        return html.replace(_TOKEN, str(token)) if token is not None else html
-    return _remembered(template, language, is_facilitator, key)
+    if not (act and (context.get("can") or {}).get(act)):
+        return _rendered(template, language, is_facilitator, None, None, False, key)
+    token = context.get("csrf_token")  # a page's; a socket's rendering has none (room.js adds it)
+    html = _rendered(template, language, is_facilitator, act, viewer.get("act_url"), token is not None, key)
+    return html.replace(_TOKEN, str(token)) if token is not None else html
 
 
 @lru_cache(maxsize=16384)
-def _remembered(template: str, language: str, is_facilitator: bool, item: str) -> str:
-    with translation.override(language):
-        return render_to_string(template, {"item": json.loads(item), "viewer": {"is_facilitator": is_facilitator}, "can": {}}).strip()
-
-
-@lru_cache(maxsize=4096)
-def _acting(template: str, language: str, is_facilitator: bool, act: str, act_url: str, token: bool, item: str) -> str:
-    reader = {"viewer": {"is_facilitator": is_facilitator, "act_url": act_url}, "can": {act: True}}
+def _rendered(template: str, language: str, is_facilitator: bool, act: str | None, act_url: str | None, token: bool,
+              item: str) -> str:
+    """The item for a reader who may do `act` on it (None: nothing), his token left as `_TOKEN`."""
+    reader = {"viewer": {"is_facilitator": is_facilitator, "act_url": act_url}, "can": {act: True} if act else {}}
     with translation.override(language):
         return render_to_string(template, {"item": json.loads(item), **reader, "csrf_token": _TOKEN if token else None}).strip()
