@@ -1,7 +1,9 @@
 """The live room over a websocket. Thin: authenticate, map messages to domain actions, map
 errors to messages for this socket only, and render events for this member."""
+import asyncio
 import json
 import logging
+import threading
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -156,19 +158,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _snapshot(self):
         """The whole room, for a new step, a conflict or a long absence."""
         try:
-            seq, html, timer_state = await database_sync_to_async(self._render_room)()
+            self.me, seq, html, timer_state = await SNAPSHOTS.room(self.workshop_id, self.user, self.lang)
         except (Forbidden, NotFound):  # removed from the group meanwhile
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.send_json({"type": "snapshot", "seq": seq, "timer": timer_state, "ops": [{"op": "room", "html": html}]})
-
-    def _render_room(self):
-        with translation.override(self.lang):
-            # The bare row: room.context reads it again, seq first, and drops joined rows then.
-            workshop = access_workshop(self.user, self.workshop_id, rows=Workshop.objects.all())
-            ctx = room.context(workshop, self.user, reuse=True)  # what is alike comes from room.shared
-            self.me = ctx["viewer"]
-            return ctx["seq"], room.render_room(ctx), ctx["timer"]
 
     @database_sync_to_async
     def _viewer(self):
@@ -205,3 +199,64 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except UnicodeEncodeError:  # a lone surrogate echoed from the input: escape it
             text = json.dumps(content)
         await self.send(text_data=text)
+
+
+class Snapshots:
+    """The sockets of one room that want the whole room at about the same time (a step change
+    reaches all of them together) share one trip to the process's database thread and one
+    `room.snapshots`. A batch is whatever waits when that trip starts: an idle server answers the
+    first socket at once, a busy one serves a room's eight screens together."""
+
+    def __init__(self):
+        self._lock = threading.Lock()  # the loop adds, the database thread takes
+        self._waiting: dict[int, tuple[asyncio.AbstractEventLoop, list]] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    async def room(self, workshop_id: int, user, language: str):
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._lock:
+            entry = self._waiting.get(workshop_id)
+            first = entry is None or entry[0] is not loop  # another loop's leftover (tests): start anew
+            if first:
+                entry = self._waiting[workshop_id] = (loop, [])
+            entry[1].append((user, language, future))
+        if first:
+            task = loop.create_task(self._serve(workshop_id, entry))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    def _take(self, workshop_id: int, entry) -> list:
+        with self._lock:
+            if self._waiting.get(workshop_id) is entry:
+                del self._waiting[workshop_id]
+            return list(entry[1])
+
+    def _render(self, workshop_id: int, entry) -> list:
+        waiting = self._take(workshop_id, entry)
+        try:
+            results = room.snapshots(workshop_id, [(user, language) for user, language, _future in waiting])
+        except Exception as error:  # a bug: each waiting socket fails as it would have alone
+            results = [error] * len(waiting)
+        return [(future, result) for (_user, _language, future), result in zip(waiting, results, strict=True)]
+
+    async def _serve(self, workshop_id: int, entry) -> None:
+        try:
+            answers = await database_sync_to_async(self._render)(workshop_id, entry)
+        except BaseException as error:  # the trip itself failed: nobody may wait forever
+            answers = [(future, error) for _user, _language, future in self._take(workshop_id, entry)]
+            if not isinstance(error, Exception):
+                for future, _error in answers:
+                    future.cancel()
+                raise
+        for future, result in answers:
+            if future.done():  # its socket went away meanwhile
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+
+SNAPSHOTS = Snapshots()

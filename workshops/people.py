@@ -32,6 +32,12 @@ def access_workshop(user, workshop_id: int, rows=None) -> Workshop:
     return workshop
 
 
+def members_among(workshop: Workshop, user_ids) -> set[int]:
+    """Which of these users belong to the workshop's group: access_workshop's check, for several
+    readers of one workshop at once."""
+    return set(Membership.objects.filter(group_id=workshop.group_id, user_id__in=user_ids).values_list("user_id", flat=True))
+
+
 def is_member(user, workshop: Workshop) -> bool:
     if not user.is_authenticated:
         return False

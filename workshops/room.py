@@ -1,13 +1,18 @@
 """What one member sees of a room, as template context: built for the page and for the socket,
 so both render the very same templates."""
 import json
+import secrets
 import time
 import unicodedata
+import uuid
+from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from workshops import (
     actions,
@@ -24,8 +29,9 @@ from workshops import (
     speaking_view,
     timer,
 )
+from workshops.errors import Forbidden, NotFound
 from workshops.models import Case, Evaluation, PlannedAction, RuleAcceptance, Workshop
-from workshops.people import role_in
+from workshops.people import members_among, role_in
 from workshops.steps import CONTRIBUTION_KINDS, HELP_KINDS, STEPS, Role, Step, acts_for, next_step, previous_step
 
 
@@ -77,16 +83,39 @@ def _steps(workshop: Workshop) -> list[dict]:
     ]
 
 
-def context(workshop: Workshop, user, *, reuse: bool = False) -> dict:
+class Batch(NamedTuple):
+    """What the readers of one batch of snapshots share (see `snapshots`): the workshop was read
+    for them all, at one instant, with one presence list, and their own parts in one query each."""
+    now: datetime
+    people: list[dict]
+    own: dict[int, dict] | None = None  # per reader: `own_parts`
+
+
+def own_parts(workshop: Workshop, user_ids) -> dict[int, dict]:
+    """Each reader's own parts of the room: whether he accepted the rules, his notes, his evaluation."""
+    accepted = set(RuleAcceptance.objects.filter(workshop=workshop, user_id__in=user_ids).values_list("user_id", flat=True))
+    notes = {uid: [] for uid in user_ids}
+    for note in workshop.notes.filter(author_id__in=user_ids):
+        notes[note.author_id].append(serialize.note(note))
+    evaluations = {e.author_id: {"score": e.score, "comment": e.comment}
+                   for e in Evaluation.objects.filter(workshop=workshop, author_id__in=user_ids)}
+    return {uid: {"accepted": uid in accepted, "notes": notes[uid], "evaluation": evaluations.get(uid)} for uid in user_ids}
+
+
+def context(workshop: Workshop, user, *, reuse: bool = False, batch: Batch | None = None) -> dict:
     """Everything the room shows to `user`. The sequence number is read first: what follows is at
     least that recent, and later events apply idempotently on top. `reuse`: the sockets' snapshots
-    may share what every member sees alike at this sequence number (`shared`)."""
-    workshop.refresh_from_db()  # state and seq in one read, before any content
+    may share what every member sees alike at this sequence number (`shared`); `batch`: the
+    workshop was just read for several readers (`snapshots`)."""
+    if batch is None:
+        workshop.refresh_from_db()  # state and seq in one read, before any content
+        batch = Batch(timezone.now(), presence.people(workshop.pk))
+    now = batch.now
     seq = workshop.seq
     me = viewer(workshop, user)
     alike = shared(workshop) if reuse else _alike(workshop)
     contributions = alike["contributions"]
-    evaluation = Evaluation.objects.filter(workshop=workshop, author=user).first()
+    own = batch.own[user.pk] if batch.own is not None else own_parts(workshop, [user.pk])[user.pk]
     current = STEPS.get(Step(workshop.step)) if workshop.step else None
     return {
         "workshop": workshop,
@@ -97,8 +126,8 @@ def context(workshop: Workshop, user, *, reuse: bool = False) -> dict:
         "script": guidance.script_for(workshop) if me["is_facilitator"] else None,  # the facilitator's alone
         "steps": _steps(workshop),
         "current": current,
-        "timer": timer.state(workshop, timezone.now()),
-        "agenda": agenda.card(workshop, timezone.now(), alike["agenda"]),
+        "timer": timer.state(workshop, now),
+        "agenda": agenda.card(workshop, now, alike["agenda"]),
         "case": alike["case"],
         "client": alike["client"],
         "cases": alike["cases"],
@@ -109,16 +138,16 @@ def context(workshop: Workshop, user, *, reuse: bool = False) -> dict:
         "contribution_kinds": CONTRIBUTION_KINDS,
         "rules": labels.RULES,
         "acceptances": alike["acceptances"],
-        "accepted": RuleAcceptance.objects.filter(workshop=workshop, user=user).exists(),
+        "accepted": own["accepted"],
         "actions": alike["actions"],
         "learnings": alike["learnings"],
-        "notes": [serialize.note(n) for n in workshop.notes.filter(author=user)],
-        "evaluation": {"score": evaluation.score, "comment": evaluation.comment} if evaluation else None,
+        "notes": own["notes"],
+        "evaluation": own["evaluation"],
         "evaluation_count": alike["evaluation_count"],
-        "people": presence.people(workshop.pk),
+        "people": batch.people,
         "log": alike["log"] if me["is_facilitator"] or workshop.status == Workshop.ENDED else [],
         "opening": opening(workshop, user, me) if workshop.status == Workshop.PLANNED else None,
-        **speaking_view.room_context(workshop, me, alike["speaking"]),
+        **speaking_view.room_context(workshop, me, alike["speaking"], now),
     }
 
 
@@ -212,6 +241,61 @@ def _log(workshop: Workshop) -> list[dict]:
 
 def render_room(ctx: dict) -> str:
     return render_to_string("workshops/_room.html", ctx)
+
+
+# The context keys that are the same for every reader of one batch: they come from the workshop at
+# one sequence number, in one language, at one instant (the rest is the reader's own). A key not
+# listed here counts as the reader's own, so a new one can never be shown to someone else.
+ALIKE_KEYS = frozenset({
+    "workshop", "seq", "steps", "current", "timer", "agenda", "case", "client", "cases", "questions", "contributions",
+    "kept", "help_kinds", "contribution_kinds", "rules", "acceptances", "actions", "learnings", "evaluation_count", "people",
+})
+
+
+def snapshots(workshop_id: int, readers: list[tuple]) -> list:
+    """The whole room for several members of one workshop at once: a step change reaches all of a
+    room's screens together. The workshop, the members' access, the presence list and what is
+    alike are read once, and a room is rendered once for all the readers who see it the same way
+    (the six consultants, most often). Each reader is (user, language); each result is
+    (viewer, seq, html, timer), or the reader's own Forbidden or NotFound."""
+    workshop = Workshop.objects.filter(pk=workshop_id).first()
+    members = members_among(workshop, [user.pk for user, _lang in readers]) if workshop else set()
+    batch = Batch(timezone.now(), presence.people(workshop_id), own_parts(workshop, members)) if members else None
+    rendered: dict[tuple, str] = {}
+    results = []
+    for user, language in readers:
+        with translation.override(language):
+            if workshop is None:
+                results.append(NotFound(_("This workshop does not exist.")))
+                continue
+            if user.pk not in members:
+                results.append(Forbidden(_("You are not a member of this workshop's group.")))
+                continue
+            ctx = context(workshop, user, reuse=True, batch=batch)
+            key = (language, _view_key(ctx))
+            if key not in rendered:
+                rendered[key] = render_room({**ctx, "cid_stand_in": CID_STAND_IN})
+            results.append((ctx["viewer"], ctx["seq"], _own_cids(rendered[key]), ctx["timer"]))
+    return results
+
+
+# Where a shared rendering's forms carry their new identifier (`new_cid`). Two readers must never
+# get the same one: the second member's first note would be taken for a resend of the first's.
+CID_STAND_IN = f"cid-{secrets.token_hex(16)}"
+
+
+def _own_cids(html: str) -> str:
+    parts = html.split(CID_STAND_IN)
+    return "".join(part + (str(uuid.uuid4()) if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+
+
+def _view_key(ctx: dict) -> str:
+    """What makes one reader's room differ from another's in the same batch. The member's id is
+    left out: the room's templates never show it (tests/test_room_snapshots.py renders each reader
+    alone and compares)."""
+    own = {key: value for key, value in ctx.items() if key not in ALIKE_KEYS}
+    own["viewer"] = {**own["viewer"], "id": None}
+    return repr(sorted(own.items()))
 
 
 # Non-structural events become small upserts: replace the element with this id, or append it.

@@ -169,12 +169,12 @@ def refresh_ops(kind: str, viewer: dict) -> list[dict]:
     return []
 
 
-def room_context(workshop: Workshop, viewer: dict, state: dict | None = None) -> dict:
+def room_context(workshop: Workshop, viewer: dict, state: dict | None = None, now: datetime | None = None) -> dict:
     """The speaking card in the live room, and the facilitator's figures (`state`: the
     `public_state`, if already read)."""
     if workshop.status != Workshop.LIVE:
         return {"speaking": None}
-    now = timezone.now()
+    now = now or timezone.now()
     ctx = card(state if state is not None else public_state(workshop), viewer, now)
     if viewer["is_facilitator"]:
         ctx["speaking_figures"] = live_figures(workshop, now)

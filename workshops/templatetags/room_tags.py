@@ -9,10 +9,11 @@ from workshops import fragments, labels
 register = template.Library()
 
 
-@register.simple_tag
-def new_cid() -> str:
-    """A fresh identifier for a form: a resent or double-clicked form is stored once."""
-    return str(uuid.uuid4())
+@register.simple_tag(takes_context=True)
+def new_cid(context) -> str:
+    """A fresh identifier for a form: a resent or double-clicked form is stored once. A room
+    rendered once for several readers gets a stand-in, and each reader his own (room.snapshots)."""
+    return context.get("cid_stand_in") or str(uuid.uuid4())
 
 
 @register.filter
