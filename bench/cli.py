@@ -6,6 +6,7 @@ fan-out server (the floor), figures side by side, and one JSON line last.
     python -m bench --workshops 20 --mode burst
     python -m bench --url http://127.0.0.1:8000 --seed seed.json  # a running server (loopback only)
     python -m bench --scenario room                               # room page with 300 contributions
+    python -m bench --scenario step                               # one step change's rooms for a group of 8
     python -m bench --scenario restart --workshops 125            # 1,000 clients across a restart
 
 Everything runs on loopback, and every loop is bounded in count and time.
@@ -35,7 +36,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scenario", choices=["workshops", "room", "restart"], default="workshops")
+    p.add_argument("--scenario", choices=["workshops", "room", "step", "restart"], default="workshops")
     p.add_argument("--workshops", type=int, default=10, help="K workshops of 8 participants (default 10)")
     p.add_argument("--seconds", type=float, default=20,
                    help="length of the consultation window, where every workshop is live at once (default 20)")
@@ -68,7 +69,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--settings", default="codev.settings",
                    help="Django settings of the server (bench.tuned_settings: the settings docs/performance.md proposes)")
     p.add_argument("--random-seed", type=int, default=1)
-    p.add_argument("--contributions", type=int, default=300, help="room scenario: contributions on the page (default 300)")
+    p.add_argument("--contributions", type=int, default=None,
+                   help="room and step scenarios: contributions in the room (default 300 for room, 30 for step)")
     p.add_argument("--profile", action="store_true",
                    help="sample the server with py-spy over the whole scripted run (if installed: pip install py-spy)")
     p.add_argument("--json-only", action="store_true", help="print only the JSON line")
@@ -77,6 +79,8 @@ def parse(argv=None) -> argparse.Namespace:
         p.error("--workshops must be between 1 and 2000")
     if not 1 <= args.seconds <= 600:
         p.error("--seconds must be between 1 and 600")
+    if args.contributions is not None and not 0 <= args.contributions <= 5000:
+        p.error("--contributions must be between 0 and 5000")
     if args.ramp is not None and not 0 <= args.ramp <= 1200:
         p.error("--ramp must be between 0 and 1200")
     if not 0.05 <= args.pace <= 600 or not 1 <= args.bursts <= 50 or not 1 <= args.workers <= 16:
@@ -371,6 +375,10 @@ def main(argv=None) -> int:
         from bench import room_page
 
         return room_page.main(args)
+    if args.scenario == "step":
+        from bench import step_change
+
+        return step_change.main(args)
     if args.scenario == "restart":
         args.baseline = False  # the floor keeps no state to restart with
     return run_workshops(args)

@@ -48,7 +48,7 @@ def timed_get(port: int, path: str, cookie: str) -> tuple[float, int, int]:
 
 
 def main(args) -> int:
-    n = getattr(args, "contributions", 300)
+    n = getattr(args, "contributions", None) or 300
     server = CodevServer(workers=1, postgres=args.postgres, redis=args.redis)
     try:
         seed = server.prepare(1)

@@ -65,3 +65,13 @@ def test_the_bench_counts_a_lost_and_a_duplicated_delivery():
     result = figures([workshop], stats)
     assert (result["lost"], result["duplicated"]) == (1, 1)
     assert result["deliveries"] == 6  # the six other screens that got it, the sender excluded
+
+
+def test_the_step_scenario_builds_a_rooms_eight_screens_with_fewer_queries_together():
+    args = [sys.executable, "-m", "bench", "--scenario", "step", "--contributions", "3", "--json-only"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"the bench printed no JSON line (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    result = json.loads(lines[-1])
+    assert result["one_by_one_ms"] > 0 and result["together_ms"] > 0, result
+    assert result["together_queries"] < result["one_by_one_queries"], result
