@@ -18,7 +18,6 @@ from workshops.errors import Forbidden, NotFound
 from workshops.models import Membership, Workshop
 from workshops.steps import Step
 
-
 CID = re.compile(r'name="cid" value="([0-9a-f-]{36})"')
 
 
