@@ -24,24 +24,19 @@ def access_workshop(user, workshop_id: int, rows=None) -> Workshop:
     """The workshop, if the user belongs to its group: the check behind every page, form, socket
     and action. Actions pass `rows` to read it locked, in the same query."""
     rows = rows if rows is not None else Workshop.objects.select_related("group", "case", "case__owner", "facilitator")
-    workshop = rows.filter(pk=workshop_id).first()
-    if workshop is None:
+    if user.is_authenticated:  # the row and the membership in one query: the case of every action
+        workshop = rows.filter(pk=workshop_id, group__memberships__user_id=user.pk).first()
+        if workshop is not None:
+            return workshop
+    if not Workshop.objects.filter(pk=workshop_id).exists():
         raise NotFound(_("This workshop does not exist."))
-    if not is_member(user, workshop):
-        raise Forbidden(_("You are not a member of this workshop's group."))
-    return workshop
+    raise Forbidden(_("You are not a member of this workshop's group."))
 
 
 def members_among(workshop: Workshop, user_ids) -> set[int]:
     """Which of these users belong to the workshop's group: access_workshop's check, for several
     readers of one workshop at once."""
     return set(Membership.objects.filter(group_id=workshop.group_id, user_id__in=user_ids).values_list("user_id", flat=True))
-
-
-def is_member(user, workshop: Workshop) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Membership.objects.filter(group_id=workshop.group_id, user_id=user.pk).exists()
 
 
 def role_in(workshop: Workshop, user_id: int) -> Role:
