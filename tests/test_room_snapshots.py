@@ -119,11 +119,11 @@ def test_a_room_built_for_a_batch_reads_the_database_a_few_times_not_once_per_sc
 
 # --- through the sockets -------------------------------------------------------------------
 
-pytestmark_sockets = pytest.mark.django_db(transaction=True)
+committed = pytest.mark.django_db(transaction=True)  # the sockets' database thread sees what the test wrote
 consumer_hygiene, sockets = ws.consumer_hygiene, ws.sockets
 
 
-@pytestmark_sockets
+@committed
 async def test_a_busy_server_sends_a_step_change_to_a_whole_room_in_one_batch(cast, sockets, monkeypatch):
     """While the database thread is busy, the room's screens wait together for the new step; each
     gets its own room (the facilitator's controls, the client's role, the consultant's note)."""
@@ -134,10 +134,8 @@ async def test_a_busy_server_sends_a_step_change_to_a_whole_room_in_one_batch(ca
     batches = []
     snapshots = room.snapshots
     monkeypatch.setattr(room, "snapshots", lambda wid, readers: batches.append(len(readers)) or snapshots(wid, readers))
-    busy = asyncio.ensure_future(db(time.sleep)(0.5))  # holds the database thread
-    await asyncio.sleep(0.05)
-
     await db(actions.advance)(cast.workshop.pk, from_step=1, acting_user=cast.claire)
+    busy = asyncio.ensure_future(db(time.sleep)(0.5))  # holds the database thread while the screens ask
 
     rooms = {name: await receive_until(comm, lambda m: m["type"] == "snapshot", timeout=5) for name, comm in screens.items()}
     await busy
@@ -149,13 +147,12 @@ async def test_a_busy_server_sends_a_step_change_to_a_whole_room_in_one_batch(ca
     assert len({got["seq"] for got in rooms.values()}) == 1
 
 
-@pytestmark_sockets
+@committed
 async def test_a_socket_that_leaves_while_its_room_is_built_does_not_stop_the_others(cast, sockets):
     await db(cast.at_step)(Step.EXPOSE)
     screens = {name: await sockets.open(getattr(cast, name), cast.workshop.pk) for name in ("claire", "sophie", "julien")}
-    busy = asyncio.ensure_future(db(time.sleep)(0.3))
-    await asyncio.sleep(0.05)
     await db(actions.advance)(cast.workshop.pk, from_step=1, acting_user=cast.claire)
+    busy = asyncio.ensure_future(db(time.sleep)(0.3))
     await asyncio.sleep(0.05)  # the snapshots are asked for, the database thread still busy
     await sockets.close(screens.pop("julien"))
 
