@@ -1,9 +1,7 @@
 """The live room over a websocket. Thin: authenticate, map messages to domain actions, map
 errors to messages for this socket only, and render events for this member."""
-import asyncio
 import json
 import logging
-import threading
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -13,8 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from workshops import dispatch, events, presence, room
+from workshops.batching import Batched
 from workshops.errors import ActionError, Conflict, Forbidden, NotFound
-from workshops.models import Workshop
 from workshops.people import access_workshop
 
 log = logging.getLogger(__name__)
@@ -101,9 +99,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if kind == "sync":
                 await self._catch_up(message.get("since"))
             elif kind == "ping":
-                await self.send_json({"type": "pong", "ref": ref, "seq": await self._ping()})
+                await self._pong(ref)
             else:
                 await self._perform(message, ref)
+
+    async def _pong(self, ref):
+        """Presence is kept by pings; the head tells the browser whether it missed an event."""
+        try:
+            head = await PINGS.ask(None, (self.workshop_id, self.channel_name))
+        except NotFound:  # deleted meanwhile
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.send_json({"type": "pong", "ref": ref, "seq": head})
 
     async def _perform(self, message, ref):
         try:
@@ -158,7 +165,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _snapshot(self):
         """The whole room, for a new step, a conflict or a long absence."""
         try:
-            self.me, seq, html, timer_state = await SNAPSHOTS.room(self.workshop_id, self.user, self.lang)
+            self.me, seq, html, timer_state = await SNAPSHOTS.ask(self.workshop_id, (self.user, self.lang))
         except (Forbidden, NotFound):  # removed from the group meanwhile
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -178,11 +185,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
         presence.leave(self.channel_name)
         return presence.people(self.workshop_id)
 
-    @database_sync_to_async
-    def _ping(self):
-        presence.seen(self.channel_name)
-        return Workshop.objects.values_list("seq", flat=True).get(pk=self.workshop_id)
-
     async def _publish_presence(self, people):
         """Sent from the event loop, so the one database thread never waits for the loop. Called
         right after the list was read, with no other await between: lists read one after the
@@ -201,62 +203,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=text)
 
 
-class Snapshots:
-    """The sockets of one room that want the whole room at about the same time (a step change
-    reaches all of them together) share one trip to the process's database thread and one
-    `room.snapshots`. A batch is whatever waits when that trip starts: an idle server answers the
-    first socket at once, a busy one serves a room's eight screens together."""
-
-    def __init__(self):
-        self._lock = threading.Lock()  # the loop adds, the database thread takes
-        self._waiting: dict[int, tuple[asyncio.AbstractEventLoop, list]] = {}
-        self._tasks: set[asyncio.Task] = set()
-
-    async def room(self, workshop_id: int, user, language: str):
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
-        with self._lock:
-            entry = self._waiting.get(workshop_id)
-            first = entry is None or entry[0] is not loop  # another loop's leftover (tests): start anew
-            if first:
-                entry = self._waiting[workshop_id] = (loop, [])
-            entry[1].append((user, language, future))
-        if first:
-            task = loop.create_task(self._serve(workshop_id, entry))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await future
-
-    def _take(self, workshop_id: int, entry) -> list:
-        with self._lock:
-            if self._waiting.get(workshop_id) is entry:
-                del self._waiting[workshop_id]
-            return list(entry[1])
-
-    def _render(self, workshop_id: int, entry) -> list:
-        waiting = self._take(workshop_id, entry)
-        try:
-            results = room.snapshots(workshop_id, [(user, language) for user, language, _future in waiting])
-        except Exception as error:  # a bug: each waiting socket fails as it would have alone
-            results = [error] * len(waiting)
-        return [(future, result) for (_user, _language, future), result in zip(waiting, results, strict=True)]
-
-    async def _serve(self, workshop_id: int, entry) -> None:
-        try:
-            answers = await database_sync_to_async(self._render)(workshop_id, entry)
-        except BaseException as error:  # the trip itself failed: nobody may wait forever
-            answers = [(future, error) for _user, _language, future in self._take(workshop_id, entry)]
-            if not isinstance(error, Exception):
-                for future, _error in answers:
-                    future.cancel()
-                raise
-        for future, result in answers:
-            if future.done():  # its socket went away meanwhile
-                continue
-            if isinstance(result, BaseException):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
-
-
-SNAPSHOTS = Snapshots()
+# A step change reaches a room's eight screens together: they share one `room.snapshots`.
+SNAPSHOTS = Batched(lambda workshop_id, readers: room.snapshots(workshop_id, readers))
+# Thousands of open screens ping every 25 s: the pings that queue together share one write.
+PINGS = Batched(lambda _key, sockets: presence.heartbeat(sockets))

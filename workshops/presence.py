@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from workshops import attendance
-from workshops.models import Presence
+from workshops.errors import NotFound
+from workshops.models import Presence, Workshop
 from workshops.people import display_name
 
 FRESH = timedelta(seconds=75)  # browsers ping every 25 s
@@ -20,8 +22,13 @@ def join(workshop_id: int, user_id: int, channel_name: str) -> None:
     attendance.mark_present_from_room(workshop_id, user_id)  # in a live room: present at its session
 
 
-def seen(channel_name: str) -> None:
-    Presence.objects.filter(channel_name=channel_name).update(seen_at=timezone.now())
+def heartbeat(sockets: list[tuple[int, str]]) -> list:
+    """Pings of open sockets, (workshop id, channel name) each: all are seen now, and each gets
+    its workshop's last sequence number (the browser asks for what it missed, if any). Two
+    queries whatever their number; a workshop gone meanwhile answers its sockets NotFound."""
+    Presence.objects.filter(channel_name__in={channel for _workshop, channel in sockets}).update(seen_at=timezone.now())
+    heads = dict(Workshop.objects.filter(pk__in={workshop for workshop, _channel in sockets}).values_list("pk", "seq"))
+    return [heads[workshop] if workshop in heads else NotFound(_("This workshop does not exist.")) for workshop, _channel in sockets]
 
 
 def leave(channel_name: str) -> None:
