@@ -27,3 +27,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+from codev import collector  # noqa: E402
+
+collector.tune()  # last: everything above lives as long as the process
