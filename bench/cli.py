@@ -58,6 +58,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", help="with --url: the JSON printed by `manage.py seed_bench` on that server's database")
     p.add_argument("--server-pid", type=int, action="append", default=[], help="with --url: pids to measure (CPU, RSS)")
     p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the bare fan-out server")
+    p.add_argument("--baseline-only", action="store_true",
+                   help="play the script against the bare fan-out server alone (the floor of this machine)")
     p.add_argument("--client-procs", type=int, default=0, help="client processes (default: one per 2,000 participants)")
     p.add_argument("--compression", choices=["deflate", "none"], default="deflate", help="permessage-deflate, as browsers ask (default)")
     p.add_argument("--server-deflate", choices=["on", "off"], default="off",
@@ -85,6 +87,8 @@ def parse(argv=None) -> argparse.Namespace:
         p.error("--ramp must be between 0 and 1200")
     if not 0.05 <= args.pace <= 600 or not 1 <= args.bursts <= 50 or not 1 <= args.workers <= 16:
         p.error("--pace in 0.05..600, --bursts in 1..50, --workers in 1..16")
+    if args.baseline_only and args.url:
+        p.error("--baseline-only starts its own bare server: no --url")
     if args.url:
         if not args.seed:
             p.error("--url needs --seed (manage.py seed_bench on that server's database)")
@@ -301,20 +305,23 @@ def run_workshops(args) -> int:
         say(args, f"preparing {args.workshops} workshops of 8 ({layout})…")
         try:
             seed = server.prepare(args.workshops)
-            server.start()
+            if not args.baseline_only:
+                server.start()
         except BaseException:
             server.cleanup()
             raise
+    ours = None
     try:
         say(args, f"playing: {args.mode}, {args.seconds:g} s, pace {args.pace:g} s, ping {args.ping:g} s, compression {args.compression}")
-        ours = play(server, seed, args, baseline=False, helpers=helpers)
+        if not args.baseline_only:
+            ours = play(server, seed, args, baseline=False, helpers=helpers)
         if isinstance(server, CodevServer) and server.errors_logged().strip():
             say(args, "server log (tail):\n" + server.errors_logged()[-3000:])
     finally:
         if isinstance(server, CodevServer):
             server.cleanup()
     floor = None
-    if args.baseline:
+    if args.baseline or args.baseline_only:
         say(args, "playing the same script against the bare fan-out server (the floor)…")
         baseline = BaselineServer(deflate=args.server_deflate == "on")
         try:
@@ -322,12 +329,15 @@ def run_workshops(args) -> int:
             floor = play(baseline, seed, args, baseline=True)
         finally:
             baseline.cleanup()
+    if ours is None:  # the floor alone: its figures are the run's
+        ours, floor, layout = floor, None, "the bare fan-out server alone (bench/baseline.py)"
     title = (f"{ours['workshops']} workshops, {ours['participants']} participants — {layout} — {args.mode}, "
              f"{args.seconds:g} s — load average before: {load_before}, after: {load_average()}")
     say(args, "")
-    say(args, report.table(ours, floor, title))
-    say(args, report.kinds_table(ours, floor))
-    for label, figures in (("Codev", ours), ("baseline", floor)):
+    name = "baseline" if args.baseline_only else "Codev"
+    say(args, report.table(ours, floor, title, name))
+    say(args, report.kinds_table(ours, floor, name))
+    for label, figures in ((name, ours), ("baseline", floor)):
         if figures and figures["error_samples"]:
             say(args, f"{label} errors (first): " + " | ".join(figures["error_samples"][:5]))
     if ours.get("restart"):

@@ -16,6 +16,7 @@ every wait for an answer, the script, the drain, the closing.
 """
 import asyncio
 import bisect
+import gc
 import json
 import math
 import random
@@ -88,6 +89,28 @@ def token_of(kind: str, data: dict):
     except (KeyError, TypeError):
         return None
     return None
+
+
+class Pauses:
+    """The clients' own garbage-collector pauses: a delay is stamped when the client reads the
+    frame, so a pause here would be counted as the server's slowness. Reported apart."""
+
+    def __init__(self):
+        self.log: list[tuple[float, float]] = []  # (start, seconds) of every collection
+        self._start = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._start = time.monotonic()
+        else:
+            self.log.append((self._start, time.monotonic() - self._start))
+
+    def figures(self, w0: float, w1: float) -> dict:
+        inside = [s for t, s in self.log if w0 <= t < w1]
+        return {"gc_max_ms": round(1000 * max((s for _t, s in self.log), default=0), 1),
+                "gc_window_max_ms": round(1000 * max(inside, default=0), 1),
+                "gc_window_ms": round(1000 * sum(inside), 1)}
 
 
 @dataclass
@@ -618,6 +641,7 @@ def monotonic_of(wall: float) -> float:
 
 async def main_async(spec: dict) -> None:
     raise_open_files()
+    pauses = Pauses()
     stats = Stats()
     workshops = [Workshop(spec, seed, spec["urls"], stats, spec["first_index"] + i) for i, seed in enumerate(spec["workshops"])]
     people = [p for w in workshops for p in w.people]
@@ -668,6 +692,7 @@ async def main_async(spec: dict) -> None:
     result["missed_live"] = missed_live
     result["run_seconds"] = round(max(stats.last_message - t0, 0.001), 3)  # from t0 to the last arrival
     result["window_seconds"] = spec["seconds"]
+    result.update(pauses.figures(*stats.window))
     emit({"phase": "done", **result})
     # The parent reads the server's CPU first, then lets the sockets go.
     await read_line()

@@ -50,6 +50,8 @@ def summarise(parts: list[dict], *, cpu_s: float, helper_cpu_s: float, peak_rss:
         "rss_mb": round(peak_rss / 2**20, 1),
         "kb_per_connection": round(max(0, rss_connected - rss_idle) / 1024 / connected, 1) if connected else None,
         "connect_s": connect_s,
+        "client_gc_max_ms": max((p.get("gc_max_ms", 0) for p in parts), default=0),
+        "client_gc_window_max_ms": max((p.get("gc_window_max_ms", 0) for p in parts), default=0),
         "by_kind": kinds,
         "by_phase": phases,
     }
@@ -101,11 +103,13 @@ ROWS = [
     ("server peak RSS", "rss_mb", "MB"),
     ("memory per open connection", "kb_per_connection", "KB"),
     ("time to connect and sync everyone", "connect_s", "s"),
+    ("bench clients' longest GC pause, window", "client_gc_window_max_ms", "ms"),
+    ("  whole run", "client_gc_max_ms", "ms"),
 ]
 
 
-def table(ours: dict, floor: dict | None, title: str) -> str:
-    lines = [title, f"{'':40} {'Codev':>14} {'baseline':>14} {'ratio':>7}"]
+def table(ours: dict, floor: dict | None, title: str, name: str = "Codev") -> str:
+    lines = [title, f"{'':40} {name:>14} {'baseline':>14} {'ratio':>7}"]
     for label, key, unit in ROWS:
         if key is None:
             first, second = ("errors", "timeouts") if label.startswith("command") else ("reconnects", "gone")
@@ -114,16 +118,16 @@ def table(ours: dict, floor: dict | None, title: str) -> str:
             lines.append(f"{label:40} {a:>14} {b:>14}")
             continue
         a, b = ours.get(key), floor.get(key) if floor else None
-        r = ratio(a, b) if key.endswith(("_ms", "_s", "per_connection", "rss_mb")) and key != "connect_s" else None
+        r = ratio(a, b) if key.endswith(("_ms", "_s", "per_connection", "rss_mb")) and key != "connect_s" and not key.startswith("client_") else None
         lines.append(f"{label:40} {_fmt(a, unit):>14} {_fmt(b, unit):>14} {'' if r is None else f'×{r}':>7}")
     return "\n".join(lines)
 
 
-def kinds_table(ours: dict, floor: dict | None) -> str:
+def kinds_table(ours: dict, floor: dict | None, name: str = "Codev") -> str:
     """The same delays by what was sent: a step change costs a whole room per screen."""
     lines = []
     for key, title in (("by_phase", "by window"), ("by_kind", "by command")):
-        lines.append(f"{title + ' (deliveries: p50 / p99 / max ms)':44} {'Codev':>28} {'baseline':>28}")
+        lines.append(f"{title + ' (deliveries: p50 / p99 / max ms)':44} {name:>28} {'baseline':>28}")
         for kind, row in ours[key].items():
             other = (floor or {}).get(key, {}).get(kind)
             a = f"{row['n']}: {row['p50_ms']} / {row['p99_ms']} / {row['max_ms']}"

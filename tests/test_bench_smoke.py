@@ -75,3 +75,31 @@ def test_the_step_scenario_builds_a_rooms_eight_screens_with_fewer_queries_toget
     result = json.loads(lines[-1])
     assert result["one_by_one_ms"] > 0 and result["together_ms"] > 0, result
     assert result["together_queries"] < result["one_by_one_queries"], result
+
+
+def test_the_bare_server_alone_plays_the_same_script_without_loss():
+    args = [sys.executable, "-m", "bench", "--workshops", "2", "--seconds", "2", "--pace", "1", "--ramp", "1",
+            "--drain", "5", "--baseline-only", "--json-only"]
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, f"the bench printed no JSON line (exit {done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    result = json.loads(lines[-1])
+    assert "bare fan-out server alone" in result["layout"], result
+    assert result["participants"] == 16 and result["events"] > 0, result
+    assert (result["lost"], result["duplicated"]) == (0, 0), result
+
+
+def test_the_clients_own_collector_pauses_are_told_apart_from_the_window():
+    """A delay is stamped when a client reads the frame: its own pauses are reported, not hidden."""
+    import gc
+
+    from bench.client import Pauses
+
+    pauses = Pauses()
+    try:
+        gc.collect()
+        assert pauses.log, "a collection was not recorded"
+        pauses.log[:] = [(10.0, 0.050), (20.0, 0.004), (21.0, 0.002), (40.0, 0.200)]
+        assert pauses.figures(15.0, 30.0) == {"gc_max_ms": 200.0, "gc_window_max_ms": 4.0, "gc_window_ms": 6.0}
+    finally:
+        gc.callbacks.remove(pauses._on_gc)
