@@ -107,6 +107,9 @@ ROWS = [
     ("  whole run", "client_gc_max_ms", "ms"),
 ]
 
+# The rows worth comparing with the floor: delays, costs, memory (not counts, nor the clients' own pauses).
+RATIOS = {"p50_ms", "p99_ms", "max_ms", "cpu_s", "helper_cpu_s", "run_cpu_s", "opening_s", "rss_mb", "kb_per_connection"}
+
 
 def table(ours: dict, floor: dict | None, title: str, name: str = "Codev") -> str:
     lines = [title, f"{'':40} {name:>14} {'baseline':>14} {'ratio':>7}"]
@@ -118,7 +121,7 @@ def table(ours: dict, floor: dict | None, title: str, name: str = "Codev") -> st
             lines.append(f"{label:40} {a:>14} {b:>14}")
             continue
         a, b = ours.get(key), floor.get(key) if floor else None
-        r = ratio(a, b) if key.endswith(("_ms", "_s", "per_connection", "rss_mb")) and key != "connect_s" and not key.startswith("client_") else None
+        r = ratio(a, b) if key in RATIOS else None
         lines.append(f"{label:40} {_fmt(a, unit):>14} {_fmt(b, unit):>14} {'' if r is None else f'×{r}':>7}")
     return "\n".join(lines)
 

@@ -18,7 +18,7 @@ from workshops.models import Presence, Workshop
 from workshops.steps import Step
 
 
-def long_ago(cast, workshop, *sockets):
+def long_ago(workshop, *sockets):
     """Rows for open sockets whose last ping is a minute old."""
     minute_ago = timezone.now() - timedelta(seconds=60)
     for channel, user in sockets:
@@ -29,8 +29,8 @@ def long_ago(cast, workshop, *sockets):
 def test_a_heartbeat_sees_each_pinging_socket_and_gives_it_its_own_workshops_head(cast):
     first = cast.at_step(Step.EXPOSE)
     second = sessions.plan_session(cast.group, facilitator=cast.claire).workshops.get()
-    minute_ago = long_ago(cast, first, ("ch-marc", cast.marc), ("ch-julien", cast.julien))
-    long_ago(cast, second, ("ch-sophie", cast.sophie))
+    minute_ago = long_ago(first, ("ch-marc", cast.marc), ("ch-julien", cast.julien))
+    long_ago(second, ("ch-sophie", cast.sophie))
 
     heads = presence.heartbeat([(first.pk, "ch-marc"), (second.pk, "ch-sophie"), (first.pk, "ch-marc")])
 
